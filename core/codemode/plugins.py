@@ -1,0 +1,193 @@
+"""The plugin manager and the typed lookups built on it.
+
+Only this module touches ``pm.hook``. Entry points of the group ``codemode`` are loaded once,
+lazily, on the first lookup, unless ``CODEMODE_DISABLE_PLUGIN_AUTOLOAD`` is set (as pytest's
+``PYTEST_DISABLE_PLUGIN_AUTOLOAD``). Tests build a fresh manager with ``create_plugin_manager``
+and install it with ``use_plugin_manager``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import metadata
+from typing import TYPE_CHECKING, Any, Literal
+
+import pluggy
+
+from codemode import hookspecs
+from codemode.errors import PluginNotFoundError
+
+if TYPE_CHECKING:
+    from codemode.isolate import IsolateDriver
+
+Kind = Literal["driver", "storage", "trust_strategy", "adapter"]
+
+_HOOKS: dict[Kind, str] = {
+    "driver": "codemode_isolate_drivers",
+    "storage": "codemode_skill_storages",
+    "trust_strategy": "codemode_trust_strategies",
+    "adapter": "codemode_model_adapters",
+}
+_LABELS: dict[Kind, str] = {
+    "driver": "isolate driver",
+    "storage": "skill storage",
+    "trust_strategy": "trust strategy",
+    "adapter": "model adapter",
+}
+# Where each name we know of comes from, for the "pip install" hint.
+_DISTRIBUTIONS: dict[str, str] = {
+    "node": "codemode-node-v8",
+    "v8": "codemode-node-v8",
+    "quickjs": "codemode-quickjs",
+    "cloudflare": "codemode-cloudflare",
+    "fs": "codemode-storage-fs",
+    "file": "codemode-storage-fs",
+    "memory": "codemode-storage-memory",
+}
+ENTRY_POINT_GROUP = "codemode"
+BUILTIN_MODULES: tuple[str, ...] = ("codemode.trust",)
+"""Core modules with hook implementations, registered like any plugin."""
+
+
+class CodeModePluginManager(pluggy.PluginManager):
+    """A ``pluggy.PluginManager`` that loads the ``codemode`` entry points on first use."""
+
+    def __init__(self, *, autoload: bool) -> None:
+        super().__init__("codemode")
+        self.autoload_pending = autoload
+
+    def load_entry_points_once(self) -> None:
+        if self.autoload_pending:
+            self.autoload_pending = False
+            self.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+
+
+def create_plugin_manager(*, autoload: bool | None = None) -> CodeModePluginManager:
+    """A manager with the hook specs and built-ins; entry points load on first lookup."""
+    if autoload is None:
+        autoload = not os.environ.get("CODEMODE_DISABLE_PLUGIN_AUTOLOAD")
+    pm = CodeModePluginManager(autoload=autoload)
+    pm.add_hookspecs(hookspecs)
+    for module_name in BUILTIN_MODULES:
+        pm.register(importlib.import_module(module_name), name=module_name)
+    return pm
+
+
+_pm: CodeModePluginManager | None = None
+
+
+def get_plugin_manager() -> CodeModePluginManager:
+    """The process-wide manager, with entry points loaded once."""
+    global _pm
+    if _pm is None:
+        _pm = create_plugin_manager()
+    _pm.load_entry_points_once()
+    return _pm
+
+
+@contextmanager
+def use_plugin_manager(pm: CodeModePluginManager) -> Iterator[CodeModePluginManager]:
+    """Make ``pm`` the process-wide manager for the duration (tests, embedding)."""
+    global _pm
+    previous, _pm = _pm, pm
+    try:
+        yield pm
+    finally:
+        _pm = previous
+
+
+def factories(kind: Kind) -> dict[str, Any]:
+    """Every registered factory of one kind, by name; later registrations win on clashes."""
+    hook = getattr(get_plugin_manager().hook, _HOOKS[kind])
+    merged: dict[str, Any] = {}
+    for result in reversed(hook()):
+        merged.update(result)
+    return merged
+
+
+def names(kind: Kind) -> list[str]:
+    return sorted(factories(kind))
+
+
+def not_found(kind: Kind, name: str) -> PluginNotFoundError:
+    installed = names(kind)
+    label = _LABELS[kind]
+    listing = ", ".join(installed) if installed else "none"
+    message = f"no {label} named {name!r}; installed: {listing}."
+    distribution = _DISTRIBUTIONS.get(name)
+    if distribution:
+        message += f" Install it with: pip install {distribution}"
+    else:
+        message += f" A third-party {label} registers under the entry-point group 'codemode'."
+    return PluginNotFoundError(message)
+
+
+def lookup(kind: Kind, name: str) -> Any:
+    """The factory registered as ``name``, or ``PluginNotFoundError``."""
+    found = factories(kind).get(name)
+    if found is None:
+        raise not_found(kind, name)
+    return found
+
+
+def load_driver(name: str, **options: Any) -> IsolateDriver:
+    """An isolate driver by name (``quickjs``, ``node``/``v8``, ``cloudflare``, ...)."""
+    driver: IsolateDriver = lookup("driver", name)(**options)
+    return driver
+
+
+def load_storage(name_or_url: str, **options: Any) -> Any:
+    """A skill storage by name (``memory``, ``fs``), or an fsspec URL/path for ``fs``."""
+    if "://" in name_or_url or name_or_url.startswith((".", "/", "~")):
+        return lookup("storage", "fs")(directory=name_or_url, **options)
+    return lookup("storage", name_or_url)(**options)
+
+
+def load_trust_strategy(name: str, **options: Any) -> Any:
+    """A trust strategy by name (``default``, ``relaxed``, ``always_trusted``, ``custom``)."""
+    return lookup("trust_strategy", name)(**options)
+
+
+def load_adapter(name: str, model: str, **options: Any) -> Any:
+    """A model adapter by name (``litellm``, ``openai``) for ``model``."""
+    return lookup("adapter", name)(model, **options)
+
+
+@dataclass(frozen=True, slots=True)
+class PluginInfo:
+    name: str
+    version: str | None
+    kinds: dict[str, list[str]]
+
+
+def installed_plugins() -> list[PluginInfo]:
+    """What is registered, with distribution versions where known (for ``codemode plugins``)."""
+    pm = get_plugin_manager()
+    dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
+    infos = []
+    for plugin_name, plugin in sorted(pm.list_name_plugin(), key=lambda item: str(item[0])):
+        if plugin is None or plugin is hookspecs:
+            continue
+        kinds: dict[str, list[str]] = {}
+        for kind, hook_name in _HOOKS.items():
+            impl = getattr(plugin, hook_name, None)
+            if impl is not None:
+                kinds[kind] = sorted(impl())
+        dist = dists.get(id(plugin))
+        if dist is not None:
+            label, version = dist.project_name, dist.version
+        else:
+            label, version = str(plugin_name), _core_version()
+        infos.append(PluginInfo(name=label, version=version, kinds=kinds))
+    return infos
+
+
+def _core_version() -> str | None:
+    try:
+        return metadata.version("codemode")
+    except metadata.PackageNotFoundError:
+        return None

@@ -1,0 +1,277 @@
+"""The host half of the host-driven event loop, shared by engine drivers.
+
+An engine driver supplies an ``EngineSession`` (start a program, resume it with tool results,
+close), whose every call runs on the context's own ``EngineThread``. ``HostDrivenContext``
+does the rest: it runs the tools a turn requested concurrently on the event loop, delivers
+their results in one crossing, streams console lines, enforces the wall-clock deadline
+(tool waits included), and turns every way a run can end into an ``ExecutionResult``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Literal, Protocol
+
+from codemode.errors import ErrorName, ToolError
+from codemode.isolate import (
+    ConsoleEntry,
+    ExecutionResult,
+    IsolateConfig,
+    NormalizedError,
+    ToolBinding,
+)
+from codemode.sandbox._errors import limit_error, normalize, wrap_program
+from codemode.sandbox._thread import EngineThread
+
+StopKind = Literal["timeout", "memory", "stack", "error"]
+
+# How long past the deadline we wait for an engine to honour its own interrupt before we
+# give up on the thread.
+_ENGINE_GRACE_S = 1.0
+
+
+class EngineStop(Exception):
+    """Raised by an engine session when the engine itself stopped the program."""
+
+    def __init__(
+        self, kind: StopKind, name: str = "Error", message: str = "", stack: str | None = None
+    ):
+        super().__init__(f"{kind}: {name}: {message}")
+        self.kind = kind
+        self.name = name
+        self.message = message
+        self.stack = stack
+
+
+class EngineSession(Protocol):
+    """Engine operations of one context; all are called on the same thread, in order."""
+
+    def start(self, program: str, time_limit: float) -> str:
+        """Compile ``program`` (an async function expression), start it, run pending jobs,
+        and return the prelude's ``collect()`` JSON."""
+
+    def resume(self, results_json: str, time_limit: float) -> str:
+        """Deliver tool results, run pending jobs, and return ``collect()`` JSON."""
+
+    def close(self) -> None:
+        """Free the engine."""
+
+
+def prelude_config(config: IsolateConfig) -> str:
+    """The JSON the prelude's install function takes."""
+    return json.dumps(
+        {
+            "bindings": sorted(config.bindings),
+            "maxToolCalls": config.max_tool_calls,
+            "maxLogChars": config.max_log_bytes,
+            "maxResultChars": config.max_result_bytes,
+        }
+    )
+
+
+def _encode_result(call_id: int, ok: bool, value: Any, name: str) -> str:
+    try:
+        return json.dumps([call_id, ok, value], allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        error = {
+            "name": ErrorName.SERIALIZATION,
+            "message": f"the result of {name} cannot be sent into the sandbox as JSON: {exc}",
+        }
+        return json.dumps([call_id, False, error])
+
+
+async def _run_tool(binding: ToolBinding, args: dict[str, Any]) -> tuple[bool, Any]:
+    try:
+        return True, await binding.execute(args)
+    except ToolError as exc:
+        return False, {"name": exc.name, "message": str(exc)}
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        message = f"{binding.name} failed: {type(exc).__name__}: {exc}"
+        return False, {"name": "Error", "message": message}
+
+
+def _forget(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+class HostDrivenContext:
+    """An ``IsolateContext`` for any engine that can run the prelude's turn protocol."""
+
+    def __init__(
+        self,
+        config: IsolateConfig,
+        thread: EngineThread,
+        session: EngineSession,
+        release: Any,
+        engine: str,
+    ) -> None:
+        self._config = config
+        self._thread: EngineThread | None = thread
+        self._session = session
+        self._release = release
+        self._engine = engine
+        self._lock = asyncio.Lock()
+        self._broken: str | None = None
+
+    async def execute(self, code: str) -> ExecutionResult:
+        async with self._lock:
+            if self._thread is None:
+                raise RuntimeError("this context was disposed")
+            if self._broken is not None:
+                return ExecutionResult(
+                    success=False,
+                    error=limit_error(
+                        "Error", f"this context can no longer run code: {self._broken}"
+                    ),
+                )
+            return await self._run(self._thread, code)
+
+    async def _run(self, thread: EngineThread, code: str) -> ExecutionResult:
+        config = self._config
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        deadline = started + config.timeout / 1000
+        logs: list[str] = []
+        in_flight: dict[asyncio.Task[tuple[bool, Any]], tuple[int, str]] = {}
+
+        def remaining() -> float:
+            return max(deadline - loop.time(), 0.001)
+
+        async def engine_call(fn: Any, *args: Any) -> dict[str, Any]:
+            limit = remaining()
+            call = asyncio.ensure_future(thread.call(fn, *args, limit))
+            done, _ = await asyncio.wait({call}, timeout=limit + _ENGINE_GRACE_S)
+            if not done:
+                call.cancel()
+                # The engine ignored its interrupt: this thread is lost to us.
+                self._broken = "the engine did not stop at its time limit"
+                self._thread = None
+                raise EngineStop("timeout")
+            try:
+                turn: dict[str, Any] = json.loads(call.result())
+            except ValueError:
+                raise EngineStop(
+                    "error", "Error", "the program broke the sandbox's internal protocol"
+                ) from None
+            return turn
+
+        try:
+            try:
+                turn = await engine_call(self._session.start, wrap_program(code))
+                while True:
+                    self._emit_logs(turn["logs"], logs)
+                    if turn["state"] == 1:
+                        return ExecutionResult(success=True, value=turn.get("value"), logs=logs)
+                    if turn["state"] == 2:
+                        error = turn["error"]
+                        return self._failed(self._program_error(error), logs)
+                    for call_id, name, args in turn["requests"]:
+                        binding = config.bindings[name]
+                        task = asyncio.ensure_future(_run_tool(binding, args))
+                        in_flight[task] = (call_id, name)
+                    if not in_flight:
+                        return self._failed(
+                            limit_error(
+                                "Error",
+                                "the program is waiting for a promise that nothing will settle: "
+                                "only external_* calls settle promises here (there are no "
+                                "timers or events in the sandbox)",
+                            ),
+                            logs,
+                        )
+                    done, _ = await asyncio.wait(
+                        in_flight, timeout=deadline - loop.time(), return_when="FIRST_COMPLETED"
+                    )
+                    if not done:
+                        waiting = sorted({name for _, name in in_flight.values()})
+                        return self._failed(
+                            self._timeout_error(f" while waiting on {', '.join(waiting)}"), logs
+                        )
+                    parts = []
+                    for task in done:
+                        call_id, name = in_flight.pop(task)
+                        ok, value = task.result()
+                        parts.append(_encode_result(call_id, ok, value, name))
+                    turn = await engine_call(self._session.resume, "[" + ",".join(parts) + "]")
+            except EngineStop as stop:
+                if stop.kind in ("timeout", "memory"):
+                    # The engine unwound mid-program; its state is not trustworthy any more.
+                    self._broken = self._broken or f"an earlier program hit the {stop.kind} limit"
+                return self._failed(self._stop_error(stop, loop.time() - started), logs)
+        finally:
+            for task in in_flight:
+                task.cancel()
+                task.add_done_callback(_forget)
+
+    def _emit_logs(self, entries: list[list[str]], logs: list[str]) -> None:
+        sink = self._config.on_console
+        for level, message in entries:
+            entry = ConsoleEntry(level, message)  # type: ignore[arg-type]  # levels come from the prelude
+            logs.append(entry.format())
+            if sink is not None:
+                sink(entry)
+
+    def _failed(self, error: NormalizedError, logs: list[str]) -> ExecutionResult:
+        return ExecutionResult(success=False, error=error, logs=logs)
+
+    def _program_error(self, error: dict[str, Any]) -> NormalizedError:
+        name, message = error["name"], error["message"]
+        if name == "RangeError" and "call stack" in message:
+            return normalize(ErrorName.STACK_OVERFLOW, self._stack_message(), error.get("stack"))
+        if name == "InternalError" and "out of memory" in message:
+            return limit_error(ErrorName.MEMORY_LIMIT, self._memory_message())
+        if name == "ReferenceError" and message.startswith("external_"):
+            available = ", ".join(sorted(self._config.bindings)) or "none"
+            message += f" (available functions: {available})"
+        return normalize(name, message, error.get("stack"))
+
+    def _timeout_error(self, detail: str = "") -> NormalizedError:
+        return limit_error(
+            ErrorName.TIMEOUT,
+            f"the program did not finish within its time limit of {self._config.timeout} ms"
+            f"{detail}; do less work per execution or run tool calls concurrently with "
+            "Promise.all",
+        )
+
+    def _memory_message(self) -> str:
+        return (
+            f"the program used more than its memory limit of {self._config.memory_limit} MB; "
+            "process data in smaller pieces or return less"
+        )
+
+    def _stack_message(self) -> str:
+        return "maximum call stack size exceeded (unbounded recursion?); use a loop instead"
+
+    def _stop_error(self, stop: EngineStop, elapsed: float) -> NormalizedError:
+        if stop.kind == "timeout":
+            detail = ""
+            if elapsed * 1000 < self._config.timeout * 0.9:
+                detail = (
+                    f" (stopped after {elapsed * 1000:.0f} ms: the {self._engine} engine counts"
+                    " CPU time of the whole process, so concurrent work shortens the budget)"
+                )
+            return self._timeout_error(detail)
+        if stop.kind == "memory":
+            return limit_error(ErrorName.MEMORY_LIMIT, self._memory_message())
+        if stop.kind == "stack":
+            return normalize(ErrorName.STACK_OVERFLOW, self._stack_message(), stop.stack)
+        return normalize(stop.name, stop.message, stop.stack)
+
+    async def dispose(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        try:
+            await thread.call(self._session.close)
+        finally:
+            self._release(thread)
+
+    async def __aenter__(self) -> HostDrivenContext:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.dispose()

@@ -1,0 +1,45 @@
+"""The context a tool receives: where it sends custom events, and which call it serves."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+EventSink = Callable[[str, Any], None]
+
+
+def _discard(name: str, data: Any) -> None:
+    return None
+
+
+class ToolExecutionContext:
+    """Passed to a tool that declares a ``context: ToolExecutionContext`` parameter.
+
+    Created without arguments it is a usable no-op context, so tools can be called directly
+    in tests and scripts.
+    """
+
+    __slots__ = ("_sink", "tool_call_id")
+
+    def __init__(
+        self, emit_custom_event: EventSink | None = None, tool_call_id: str | None = None
+    ) -> None:
+        self._sink: EventSink = emit_custom_event or _discard
+        self.tool_call_id = tool_call_id
+
+    def emit_custom_event(self, name: str, data: Any) -> None:
+        """Send a custom event (an AG-UI ``CUSTOM`` event in a chat stream)."""
+        self._sink(name, data)
+
+    def for_worker_thread(self, loop: asyncio.AbstractEventLoop) -> ToolExecutionContext:
+        """A copy whose events are handed to ``loop`` (sinks need not be thread-safe)."""
+        sink = self._sink
+
+        def emit(name: str, data: Any) -> None:
+            loop.call_soon_threadsafe(sink, name, data)
+
+        return ToolExecutionContext(emit, self.tool_call_id)
+
+    def __repr__(self) -> str:
+        return f"ToolExecutionContext(tool_call_id={self.tool_call_id!r})"

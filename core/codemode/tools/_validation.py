@@ -1,0 +1,107 @@
+"""Validators that check a tool's input before it runs and its output after.
+
+Two kinds: pydantic (for tools built from type hints or pydantic models) and jsonschema
+(for tools declared with plain JSON Schema dicts, which pydantic cannot validate). Both raise
+``ToolInputError`` / ``ToolOutputError`` whose message names the tool and the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import jsonschema
+import pydantic
+
+from codemode.errors import ToolError, ToolOutputError
+
+
+class Validator(Protocol):
+    def validate(self, value: Any) -> Any:
+        """Return the value to pass on, or raise the validator's ToolError."""
+
+
+def _where(loc: tuple[int | str, ...] | list[int | str], root: str) -> str:
+    path = root
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def describe_pydantic_error(exc: pydantic.ValidationError, root: str) -> str:
+    parts = []
+    for err in exc.errors(include_url=False)[:5]:
+        detail = err["msg"]
+        if err["type"] not in ("missing", "extra_forbidden"):
+            detail += f" (got {_short(err.get('input'))})"
+        elif err["type"] == "extra_forbidden":
+            detail = "unexpected field"
+        parts.append(f"{_where(err['loc'], root)}: {detail}")
+    more = exc.error_count() - len(parts)
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+class PydanticValidator:
+    """Validates with a pydantic TypeAdapter; ``dump`` gives JSON-mode output."""
+
+    def __init__(
+        self, adapter: pydantic.TypeAdapter[Any], tool: str, error: type[ToolError], root: str
+    ) -> None:
+        self._adapter = adapter
+        self._tool = tool
+        self._error = error
+        self._root = root
+
+    def validate(self, value: Any) -> Any:
+        try:
+            return self._adapter.validate_python(value)
+        except pydantic.ValidationError as exc:
+            detail = describe_pydantic_error(exc, self._root)
+            raise self._error(f"{self._tool}: {detail}") from None
+
+    def dump(self, value: Any) -> Any:
+        return self._adapter.dump_python(value, mode="json")
+
+
+class OutputValidator:
+    """Checks a result against the output type, then converts it to JSON-compatible data."""
+
+    def __init__(self, adapter: pydantic.TypeAdapter[Any], tool: str) -> None:
+        self._inner = PydanticValidator(adapter, tool, ToolOutputError, "output")
+
+    def validate(self, value: Any) -> Any:
+        return self._inner.dump(self._inner.validate(value))
+
+
+class JsonSchemaValidator:
+    """Validates plain data against a JSON Schema dict."""
+
+    def __init__(
+        self, schema: dict[str, Any], tool: str, error: type[ToolError], root: str
+    ) -> None:
+        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+        cls.check_schema(schema)
+        self._validator = cls(schema)
+        self._tool = tool
+        self._error = error
+        self._root = root
+
+    def validate(self, value: Any) -> Any:
+        errors = sorted(self._validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+        if errors:
+            parts = [
+                f"{_where(list(e.absolute_path), self._root)}: {e.message}" for e in errors[:5]
+            ]
+            more = len(errors) - len(parts)
+            tail = f"; and {more} more" if more > 0 else ""
+            raise self._error(f"{self._tool}: " + "; ".join(parts) + tail)
+        return value
+
+
+class PassThrough:
+    def validate(self, value: Any) -> Any:
+        return value

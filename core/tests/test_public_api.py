@@ -1,0 +1,62 @@
+"""The public surface is pinned: changing it is a decision, not an accident."""
+
+from __future__ import annotations
+
+import codemode
+import codemode.code_mode
+import codemode.sandbox
+import codemode.testing
+import codemode.tools
+import codemode.typescript
+import codemode_quickjs
+
+
+def test_codemode_top_level() -> None:
+    assert codemode.__all__ == [
+        "CodeMode",
+        "Tool",
+        "ToolExecutionContext",
+        "create_always_trusted_strategy",
+        "create_code_mode",
+        "create_code_mode_system_prompt",
+        "create_code_mode_tool",
+        "create_custom_trust_strategy",
+        "create_default_trust_strategy",
+        "create_relaxed_trust_strategy",
+        "hookimpl",
+        "load_config",
+        "tool",
+        "tool_definition",
+    ]
+
+
+def test_all_names_resolve() -> None:
+    # Sortedness is ruff's job (RUF022).
+    for module in (
+        codemode,
+        codemode.code_mode,
+        codemode.sandbox,
+        codemode.testing,
+        codemode.tools,
+        codemode.typescript,
+        codemode_quickjs,
+    ):
+        for name in module.__all__:
+            assert hasattr(module, name), f"{module.__name__}.{name}"
+
+
+def test_subpackages() -> None:
+    assert codemode.testing.__all__ == [
+        "DriverConformance",
+        "Recorder",
+        "bindings",
+        "echo",
+        "fail",
+        "run_program",
+        "sleep",
+    ]
+    assert codemode_quickjs.__all__ == [
+        "DEFAULT_MAX_STACK_SIZE",
+        "QuickJSIsolateDriver",
+        "create_quickjs_isolate_driver",
+    ]

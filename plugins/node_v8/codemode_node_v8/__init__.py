@@ -1,0 +1,1 @@
+"""Placeholder: this plugin registers nothing until its implementation lands."""

@@ -1,0 +1,77 @@
+"""QuickJS-specific behaviour: options, registration, thread reuse, stack size."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from codemode.errors import ConfigError
+from codemode.isolate import IsolateConfig
+from codemode.plugins import load_driver
+from codemode.testing import run_program
+from codemode_quickjs import QuickJSIsolateDriver, create_quickjs_isolate_driver
+
+
+def test_registered_under_its_name() -> None:
+    driver = load_driver("quickjs", timeout=1000, memory_limit=64)
+    assert isinstance(driver, QuickJSIsolateDriver)
+    assert (driver.timeout, driver.memory_limit) == (1000, 64)
+
+
+@pytest.mark.parametrize("option", ["timeout", "memory_limit", "max_stack_size"])
+@pytest.mark.parametrize("value", [0, -1, 1.5, "10"])
+def test_bad_options(option: str, value: object) -> None:
+    with pytest.raises(ConfigError, match=option):
+        create_quickjs_isolate_driver(**{option: value})  # type: ignore[arg-type]
+
+
+async def test_max_stack_size_bounds_recursion_depth() -> None:
+    code = "let d = 0; function f() { d++; f() } try { f() } catch (e) {} return d"
+    small = await run_program(create_quickjs_isolate_driver(max_stack_size=64 * 1024), code)
+    large = await run_program(create_quickjs_isolate_driver(max_stack_size=1024 * 1024), code)
+    assert small.value < large.value
+
+
+async def test_engine_threads_are_reused() -> None:
+    driver = create_quickjs_isolate_driver()
+    await run_program(driver, "return 1")
+    before = threading.active_count()
+    for _ in range(50):
+        await run_program(driver, "return 1")
+    assert threading.active_count() <= before + 1
+
+
+async def test_many_contexts_at_once() -> None:
+    driver = create_quickjs_isolate_driver()
+    results = await asyncio.gather(*(run_program(driver, f"return {n} * 2") for n in range(40)))
+    assert [r.value for r in results] == [n * 2 for n in range(40)]
+
+
+async def test_execute_twice_in_one_context() -> None:
+    context = await create_quickjs_isolate_driver().create_context(IsolateConfig())
+    try:
+        first = await context.execute("globalThis.kept = 5; return 1")
+        second = await context.execute("return kept")
+    finally:
+        await context.dispose()
+    assert (first.value, second.value) == (1, 5)
+
+
+async def test_context_after_timeout_refuses_politely() -> None:
+    context = await create_quickjs_isolate_driver().create_context(IsolateConfig(timeout=200))
+    try:
+        assert (await context.execute("while (true) {}")).error.name == "TimeoutError"  # type: ignore[union-attr]
+        again = await context.execute("return 1")
+    finally:
+        await context.dispose()
+    assert again.error is not None
+    assert "can no longer run code" in again.error.message
+
+
+async def test_execute_after_dispose_raises() -> None:
+    context = await create_quickjs_isolate_driver().create_context(IsolateConfig())
+    await context.dispose()
+    with pytest.raises(RuntimeError, match="disposed"):
+        await context.execute("return 1")

@@ -133,6 +133,8 @@ def plugins_command() -> None:
     table = Table("distribution", "version", "provides")
     for info in plugins.installed_plugins():
         provides = "; ".join(f"{kind}: {', '.join(items)}" for kind, items in info.kinds.items())
+        if info.error is not None:
+            provides = f"[red]failed to load: {escape(info.error)}[/]"
         table.add_row(info.name, info.version or "?", provides or "-")
     Console().print(table)
     kinds: tuple[plugins.Kind, ...] = ("driver", "storage", "trust_strategy", "adapter")

@@ -11,6 +11,7 @@ which a driver streams console lines while the program runs.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -50,6 +51,22 @@ class ToolBinding(Protocol):
     async def execute(
         self, args: dict[str, Any], context: ToolExecutionContext | None = None, /
     ) -> Any: ...
+
+
+@runtime_checkable
+class InlineToolBinding(ToolBinding, Protocol):
+    """A binding whose implementation is a plain (blocking) function.
+
+    When ``inline`` is true, a driver that runs its engine on a thread of its own may call
+    ``execute_inline`` on that thread, for a turn that requests this one tool: still off the
+    event loop, without the hops to the loop and to a worker thread. ``loop`` is the event
+    loop the execution belongs to, for handing events back to it.
+    """
+
+    @property
+    def inline(self) -> bool: ...
+
+    def execute_inline(self, args: dict[str, Any], loop: asyncio.AbstractEventLoop) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,11 +59,28 @@ class CodeModePluginManager(pluggy.PluginManager):
     def __init__(self, *, autoload: bool) -> None:
         super().__init__("codemode")
         self.autoload_pending = autoload
+        self.load_errors: dict[str, str] = {}
+        """Entry points that failed to load: ``"name (distribution)" -> reason``."""
+        self.distributions: dict[str, tuple[str, str]] = {}
+        """Plugin name -> (distribution, version), for plugins loaded from entry points."""
 
     def load_entry_points_once(self) -> None:
-        if self.autoload_pending:
-            self.autoload_pending = False
-            self.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        """Load each entry point on its own: one broken plugin must not break the others."""
+        if not self.autoload_pending:
+            return
+        self.autoload_pending = False
+        for dist in list(metadata.distributions()):
+            for entry_point in dist.entry_points:
+                if entry_point.group != ENTRY_POINT_GROUP or self.get_plugin(entry_point.name):
+                    continue
+                label = f"{entry_point.name} ({dist.metadata['name']})"
+                try:
+                    plugin = entry_point.load()
+                    self.register(plugin, name=entry_point.name)
+                except Exception as exc:
+                    self.load_errors[label] = f"{type(exc).__name__}: {exc}"
+                    continue
+                self.distributions[entry_point.name] = (dist.metadata["name"], dist.version)
 
 
 def create_plugin_manager(*, autoload: bool | None = None) -> CodeModePluginManager:
@@ -118,6 +135,13 @@ def not_found(kind: Kind, name: str) -> PluginNotFoundError:
     label = _LABELS[kind]
     listing = ", ".join(installed) if installed else "none"
     message = f"no {label} named {name!r}; installed: {listing}."
+    broken = get_plugin_manager().load_errors
+    if broken:
+        message += (
+            " Plugins that failed to load: "
+            + "; ".join(f"{plugin}: {reason}" for plugin, reason in sorted(broken.items()))
+            + "."
+        )
     distribution = _DISTRIBUTIONS.get(name)
     if distribution:
         message += f" Install it with: pip install {distribution}"
@@ -162,12 +186,13 @@ class PluginInfo:
     name: str
     version: str | None
     kinds: dict[str, list[str]]
+    error: str | None = None
+    """Why the plugin failed to load, if it did."""
 
 
 def installed_plugins() -> list[PluginInfo]:
     """What is registered, with distribution versions where known (for ``codemode plugins``)."""
     pm = get_plugin_manager()
-    dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
     infos = []
     for plugin_name, plugin in sorted(pm.list_name_plugin(), key=lambda item: str(item[0])):
         if plugin is None or plugin is hookspecs:
@@ -177,12 +202,12 @@ def installed_plugins() -> list[PluginInfo]:
             impl = getattr(plugin, hook_name, None)
             if impl is not None:
                 kinds[kind] = sorted(impl())
-        dist = dists.get(id(plugin))
-        if dist is not None:
-            label, version = dist.project_name, dist.version
-        else:
-            label, version = str(plugin_name), _core_version()
-        infos.append(PluginInfo(name=label, version=version, kinds=kinds))
+        label, version = pm.distributions.get(
+            str(plugin_name), (str(plugin_name), _core_version() or "?")
+        )
+        infos.append(PluginInfo(name=label, version=version, kinds=kinds, error=None))
+    for plugin_name, reason in sorted(pm.load_errors.items()):
+        infos.append(PluginInfo(name=plugin_name, version=None, kinds={}, error=reason))
     return infos
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,3 +96,23 @@ def test_installed_plugins_reports_versions() -> None:
         "default",
         "relaxed",
     ]
+
+
+def test_a_broken_plugin_does_not_break_the_others(tmp_path: Path) -> None:
+    dist = tmp_path / "broken_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[codemode]\nbroken = no_such_module_anywhere\n")
+    code = (
+        "from codemode import plugins\n"
+        "print(plugins.names('driver'))\n"
+        "try:\n    plugins.load_driver('broken')\n"
+        "except Exception as exc:\n    print(type(exc).__name__, exc)\n"
+    )
+    env = {"PYTHONPATH": str(tmp_path), "PATH": ""}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert "'quickjs'" in out
+    assert "PluginNotFoundError no isolate driver named 'broken'" in out
+    assert "broken (broken-plugin): ModuleNotFoundError" in out

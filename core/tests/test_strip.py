@@ -11,9 +11,12 @@ from typing import Any
 import pytest
 
 from codemode.typescript import TypeScriptSyntaxError, strip_types, strip_types_cached
-from codemode.typescript.strip import IMPORT_MESSAGE
 
 NODE = shutil.which("node")
+IMPORT_MESSAGE = (
+    "import declarations are not available in the sandbox: "
+    "tools are global async functions named external_<name>"
+)
 
 # Runs the stripped program the way the sandbox does: as the body of an async function.
 _RUNNER = """
@@ -193,7 +196,7 @@ def test_crlf_line_endings() -> None:
 
 
 def test_positions_survive_in_a_realistic_program() -> None:
-    source = REALISTIC.replace(ENUM_BLOCK, "").replace(CTOR_BLOCK, CTOR_PLAIN)
+    source = REALISTIC.replace(ENUMS, ENUMS_PLAIN).replace(CTOR, CTOR_PLAIN)
     output = strip_types(source)
     assert_same_positions(source, output)
     # A few named identifiers after erased constructs keep their (line, column).
@@ -449,25 +452,34 @@ def test_error_is_picklable_and_keeps_fields() -> None:
 
 
 # --- the whole pipeline on a realistic program --------------------------------------------
+# About 150 lines in the style a model writes; also the input for timing strip_types.
 
-ENUM_BLOCK = """enum Severity {
+ENUMS = """enum Severity {
   Trivial,
   Minor,
   Major = 5,
   Critical,
 }
+
+const enum Flags {
+  None = 0,
+  Stale = 1 << 0,
+  Hot = 1 << 1,
+}
 """
-CTOR_BLOCK = "constructor(private readonly now: Date, public threshold: number = 3) {"
+ENUMS_PLAIN = "const Severity = { Trivial: 0, Minor: 1, Major: 5, Critical: 6 };\n" + "\n" * 12
+CTOR = "constructor(private readonly now: Date, public threshold: number = 3) {"
 CTOR_PLAIN = "constructor(now: Date, threshold: number = 3) {"
 
 REALISTIC = (
-    """// Rank open issues and summarise them by label.
+    """// Fetch open issues, rank them, and summarise by label.
 interface Issue {
   id: number;
   title: string;
   labels: string[];
   assignee?: string | null;
   createdAt: string;
+  comments: number;
 }
 
 interface Summary {
@@ -476,19 +488,25 @@ interface Summary {
   oldest?: Issue;
 }
 
-type Ranked<T> = T & { score: number };
+type Priority = "low" | "medium" | "high";
+type Ranked<T> = T & { score: number; priority: Priority };
 
 """
-    + ENUM_BLOCK
+    + ENUMS
     + """
 declare const DEBUG: boolean;
+const NOW = new Date("2024-03-01T00:00:00Z");
 
-function daysSince(iso: string, now: Date = new Date(2024, 0, 31)): number {
-  return Math.floor((now.getTime() - new Date(iso).getTime()) / 86_400_000);
+function daysSince(iso: string, now: Date = NOW): number {
+  const then = new Date(iso);
+  return Math.floor((now.getTime() - then.getTime()) / 86_400_000);
 }
 
-function severityOf(issue: Issue): number {
-  return issue.labels.includes("bug") ? 5 : 1;
+function severityOf(issue: Issue): Severity {
+  if (issue.labels.includes("critical")) return Severity.Critical;
+  if (issue.labels.includes("bug")) return Severity.Major;
+  if (issue.comments > 10) return Severity.Minor;
+  return Severity.Trivial;
 }
 
 function groupBy<T, K extends string>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
@@ -503,24 +521,37 @@ function groupBy<T, K extends string>(items: readonly T[], key: (item: T) => K):
 }
 
 class Ranker<T extends Issue> implements Iterable<number> {
-  private readonly weights: Record<string, number> = { bug: 3, docs: 0.5 };
+  private readonly weights: Record<string, number>;
+  protected cache = new Map<number, number>();
   public count!: number;
 
   """
-    + CTOR_BLOCK
+    + CTOR
     + """
+    this.weights = { bug: 3, feature: 1, docs: 0.5 };
     this.count = 0;
   }
 
   score(issue: T): number {
+    const cached = this.cache.get(issue.id);
+    if (cached !== undefined) return cached;
     let score = severityOf(issue) * 2;
-    for (const label of issue.labels) score += this.weights[label] ?? 0;
+    for (const label of issue.labels) {
+      score += this.weights[label] ?? 0;
+    }
+    score += Math.min(daysSince(issue.createdAt, this.now) / 30, 5);
+    this.cache.set(issue.id, score);
     this.count++;
     return score;
   }
 
   rank(issues: T[]): Ranked<T>[] {
-    return issues.map((issue): Ranked<T> => ({ ...issue, score: this.score(issue) }))
+    return issues
+      .map((issue): Ranked<T> => {
+        const score = this.score(issue);
+        const priority: Priority = score > 8 ? "high" : score > this.threshold ? "medium" : "low";
+        return { ...issue, score, priority };
+      })
       .sort((a, b) => b.score - a.score);
   }
 
@@ -534,30 +565,77 @@ const toSummary = <T extends Issue>(label: string, items: T[]): Summary => {
   return { label, count: items.length, oldest: sorted[0] };
 };
 
-const issues = (await external_list_issues({ repo: "acme/widgets" })) as Issue[];
-const ranker = new Ranker<Issue>(new Date(2024, 0, 31), 4);
+const isStale = (issue: Issue, days = 90): boolean => daysSince(issue.createdAt) > days;
+
+async function fetchAll(repo: string, pages: number): Promise<Issue[]> {
+  const all: Issue[] = [];
+  for (let page = 1; page <= pages; page++) {
+    const batch = (await external_list_issues({ repo, page, state: "open" })) as Issue[];
+    if (!batch || batch.length === 0) break;
+    all.push(...batch);
+  }
+  return all;
+}
+
+const repo = "acme/widgets";
+const issues = await fetchAll(repo, 3);
+const ranker = new Ranker<Issue>(NOW, 4);
 const ranked = ranker.rank(issues);
-const byLabel = groupBy<Issue, string>(issues, (i) => i.labels[0]!);
+
+const byLabel = groupBy<Issue, string>(
+  issues.flatMap((i) => i.labels.map((l) => ({ ...i, labels: [l] }))),
+  (i) => i.labels[0]!,
+);
+
 const summaries: Summary[] = [];
-for (const [label, items] of byLabel) summaries.push(toSummary(label, items));
-const config = { pages: 3 } as const;
-await external_post({ text: `${issues.length} issues` } satisfies { text: string });
+for (const [label, items] of byLabel) {
+  summaries.push(toSummary(label, items));
+}
+summaries.sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
+
+let flags = Flags.None;
+const stale = issues.filter((i) => isStale(i));
+if (stale.length > 0) flags |= Flags.Stale;
+if (ranked.some((r) => r.priority === "high")) flags |= Flags.Hot;
+
+const top = ranked.slice(0, 2).map((r) => ({
+  id: r.id,
+  score: Math.round(r.score * 10) / 10,
+  severity: Severity[severityOf(r)],
+}));
+
+const assignees = new Set<string>();
+for (const issue of issues) {
+  if (issue.assignee != null && issue.assignee.length > 0) assignees.add(issue.assignee!);
+}
+
+const config = { repo, labels: ["bug", "feature"] } as const;
+const unassigned = issues.filter((i) => !i.assignee).length;
+const ratio = issues.length > 0 && unassigned < issues.length ? unassigned / issues.length : 0;
+
+await external_post_message({
+  channel: "#triage",
+  text: `Found ${issues.length} open issues in ${config.repo}; ${stale.length} are stale.`,
+} satisfies { channel: string; text: string });
+
 return {
-  top: ranked[0]!.id,
-  labels: summaries.map((s) => `${s.label}:${s.count}`),
-  count: ranker.count,
-  pages: config.pages,
-  old: daysSince(issues[0].createdAt) > 10,
+  top,
+  summaries: summaries.map((s) => `${s.label}:${s.count}:${s.oldest!.id}`),
+  ratio: Number(ratio.toFixed(2)),
+  assignees: [...assignees].sort(),
+  flags,
+  scored: ranker.count,
 };
 """
 )
 
 _STUBS = """
-const external_list_issues = async () => [
-  { id: 1, title: "a", labels: ["docs"], createdAt: "2024-01-01" },
-  { id: 2, title: "b", labels: ["bug"], createdAt: "2024-01-02" },
+const external_list_issues = async ({ page }) => page > 1 ? [] : [
+  { id: 1, title: "a", labels: ["docs"], createdAt: "2023-10-01", comments: 2, assignee: "kim" },
+  { id: 2, title: "b", labels: ["bug", "critical"], createdAt: "2024-02-20", comments: 12 },
+  { id: 3, title: "c", labels: ["bug"], createdAt: "2024-02-01", comments: 0, assignee: "" },
 ];
-const external_post = async () => undefined;
+const external_post_message = async () => undefined;
 """
 
 
@@ -566,11 +644,15 @@ def test_realistic_program_runs_in_node() -> None:
     assert output.count("\n") == REALISTIC.count("\n")
     result = run_js(_STUBS.replace("\n", " ") + output)
     assert result == {
-        "top": 2,
-        "labels": ["docs:1", "bug:1"],
-        "count": 2,
-        "pages": 3,
-        "old": True,
+        "top": [
+            {"id": 2, "score": 15.3, "severity": "Critical"},
+            {"id": 3, "score": 14, "severity": "Major"},
+        ],
+        "summaries": ["bug:2:3", "critical:1:2", "docs:1:1"],
+        "ratio": 0.67,
+        "assignees": ["kim"],
+        "flags": 3,
+        "scored": 3,
     }
 
 

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 from codemode.code_mode import _events as events
-from codemode.tools import Tool, ToolExecutionContext
+from codemode.tools import EventSink, Tool, ToolExecutionContext
 
 
 class EventedBinding:
-    """A ``ToolBinding`` for one tool that reports calls to the current execution's context."""
+    """A ``ToolBinding`` for one tool that reports calls to the current execution's context.
 
-    __slots__ = ("_context", "_tool", "function_name")
+    ``inline`` is true for sync tools: a driver may then run the tool on its engine thread
+    with ``execute_inline`` (see ``codemode.isolate.InlineToolBinding``).
+    """
+
+    __slots__ = ("_context", "_tool", "function_name", "inline")
 
     def __init__(self, tool: Tool, context: ToolExecutionContext) -> None:
         self._tool = tool
         self._context = context
         self.function_name = f"external_{tool.name}"
+        self.inline = tool.is_sync
 
     @property
     def name(self) -> str:
@@ -39,32 +45,48 @@ class EventedBinding:
         self, args: dict[str, Any], context: ToolExecutionContext | None = None
     ) -> Any:
         emit = self._context.emit_custom_event
+        started = self._called(emit, args)
+        try:
+            result = await self._tool.execute(args, context or self._context)
+        except Exception as exc:
+            self._failed(emit, exc, started)
+            raise
+        self._succeeded(emit, result, started)
+        return result
+
+    def execute_inline(self, args: dict[str, Any], loop: asyncio.AbstractEventLoop) -> Any:
+        """Run the (sync) tool on this thread; its events are handed to ``loop`` in order."""
+        context = self._context.for_worker_thread(loop)
+        emit = context.emit_custom_event
+        started = self._called(emit, args)
+        try:
+            result = self._tool.execute_sync(args, context)
+        except Exception as exc:
+            self._failed(emit, exc, started)
+            raise
+        self._succeeded(emit, result, started)
+        return result
+
+    def _called(self, emit: EventSink, args: dict[str, Any]) -> float:
         emit(
             events.EXTERNAL_CALL,
             {"function": self.function_name, "args": args, "timestamp": events.timestamp()},
         )
-        started = time.perf_counter()
-        try:
-            result = await self._tool.execute(args, context or self._context)
-        except Exception as exc:
-            emit(
-                events.EXTERNAL_ERROR,
-                {
-                    "function": self.function_name,
-                    "error": str(exc),
-                    "duration": events.duration_ms(started),
-                },
-            )
-            raise
+        return time.perf_counter()
+
+    def _failed(self, emit: EventSink, exc: Exception, started: float) -> None:
+        duration = events.duration_ms(started)
+        emit(
+            events.EXTERNAL_ERROR,
+            {"function": self.function_name, "error": str(exc), "duration": duration},
+        )
+
+    def _succeeded(self, emit: EventSink, result: Any, started: float) -> None:
+        duration = events.duration_ms(started)
         emit(
             events.EXTERNAL_RESULT,
-            {
-                "function": self.function_name,
-                "result": result,
-                "duration": events.duration_ms(started),
-            },
+            {"function": self.function_name, "result": result, "duration": duration},
         )
-        return result
 
 
 def bind_tools(tools: list[Tool], context: ToolExecutionContext) -> dict[str, EventedBinding]:

@@ -10,7 +10,10 @@ their results in one crossing, streams console lines, enforces the wall-clock de
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import time
+from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
 from codemode.errors import ErrorName, ToolError
@@ -81,21 +84,81 @@ def _encode_result(call_id: int, ok: bool, value: Any, name: str) -> str:
         return json.dumps([call_id, False, error])
 
 
+def _tool_error(binding: ToolBinding, exc: Exception) -> dict[str, str]:
+    if isinstance(exc, ToolError):
+        return {"name": exc.name, "message": str(exc)}
+    return {"name": "Error", "message": f"{binding.name} failed: {type(exc).__name__}: {exc}"}
+
+
 async def _run_tool(binding: ToolBinding, args: dict[str, Any]) -> tuple[bool, Any]:
     try:
         return True, await binding.execute(args)
-    except ToolError as exc:
-        return False, {"name": exc.name, "message": str(exc)}
-    except asyncio.CancelledError:
-        raise
     except Exception as exc:
-        message = f"{binding.name} failed: {type(exc).__name__}: {exc}"
-        return False, {"name": "Error", "message": message}
+        return False, _tool_error(binding, exc)
 
 
 def _forget(task: asyncio.Task[Any]) -> None:
     if not task.cancelled():
         task.exception()
+
+
+Turn = dict[str, Any]
+
+
+class _Turns:
+    """The engine-thread side of one execution: engine calls, and inline tool calls.
+
+    A turn that requests exactly one tool whose binding is ``inline`` (a sync tool) is served
+    right here, on the engine's thread, and the program resumed at once: no hop to the event
+    loop and back. Turns with several requests go to the host, which runs them concurrently.
+    """
+
+    def __init__(
+        self,
+        session: EngineSession,
+        bindings: dict[str, ToolBinding],
+        loop: asyncio.AbstractEventLoop,
+        deadline: float,
+        stream: Callable[[list[list[str]]], None],
+    ) -> None:
+        self._session = session
+        self._bindings = bindings
+        self._loop = loop
+        self._deadline = deadline
+        self._stream = stream
+
+    def _remaining(self) -> float:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise EngineStop("timeout")
+        return remaining
+
+    def step(self, first: Callable[[float], str]) -> Turn:
+        turn = self._parse(first(self._remaining()))
+        while turn["state"] == 0 and len(turn["requests"]) == 1:
+            call_id, name, args = turn["requests"][0]
+            binding = self._bindings[name]
+            if not getattr(binding, "inline", False):
+                break
+            if turn["logs"]:
+                self._loop.call_soon_threadsafe(self._stream, turn["logs"])
+            try:
+                ok, value = True, binding.execute_inline(args, self._loop)  # type: ignore[attr-defined]  # inline bindings have it
+            except Exception as exc:
+                ok, value = False, _tool_error(binding, exc)
+            results = "[" + _encode_result(call_id, ok, value, name) + "]"
+            turn = self._parse(self._session.resume(results, self._remaining()))
+        return turn
+
+    @staticmethod
+    def _parse(text: str) -> Turn:
+        try:
+            turn: Turn = json.loads(text)
+        except ValueError:
+            raise EngineStop(
+                "error", "Error", "the program broke the sandbox's internal protocol"
+            ) from None
+        return turn
 
 
 class HostDrivenContext:
@@ -106,7 +169,7 @@ class HostDrivenContext:
         config: IsolateConfig,
         thread: EngineThread,
         session: EngineSession,
-        release: Any,
+        release: Callable[[EngineThread], None],
         engine: str,
     ) -> None:
         self._config = config
@@ -132,78 +195,110 @@ class HostDrivenContext:
 
     async def _run(self, thread: EngineThread, code: str) -> ExecutionResult:
         config = self._config
+        session = self._session
         loop = asyncio.get_running_loop()
-        started = loop.time()
-        deadline = started + config.timeout / 1000
+        timeout_s = config.timeout / 1000
+        started = time.monotonic()
         logs: list[str] = []
+        turns = _Turns(
+            session,
+            config.bindings,
+            loop,
+            started + timeout_s,
+            lambda entries: self._emit_logs(entries, logs),
+        )
         in_flight: dict[asyncio.Task[tuple[bool, Any]], tuple[int, str]] = {}
+        completed: list[asyncio.Task[tuple[bool, Any]]] = []
+        waiter: asyncio.Future[None] | None = None
+        engine_call: asyncio.Future[Turn] | None = None
+        expired = overdue = False
 
-        def remaining() -> float:
-            return max(deadline - loop.time(), 0.001)
+        def wake() -> None:
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
 
-        async def engine_call(fn: Any, *args: Any) -> dict[str, Any]:
-            limit = remaining()
-            call = asyncio.ensure_future(thread.call(fn, *args, limit))
-            done, _ = await asyncio.wait({call}, timeout=limit + _ENGINE_GRACE_S)
-            if not done:
-                call.cancel()
-                # The engine ignored its interrupt: this thread is lost to us.
+        def on_deadline() -> None:
+            nonlocal expired
+            expired = True
+            wake()
+
+        def on_overdue() -> None:
+            # The engine ignored its own interrupt: give up on it.
+            nonlocal overdue
+            if engine_call is not None and not engine_call.done():
+                overdue = True
+                engine_call.cancel()
+
+        def on_tool_done(task: asyncio.Task[tuple[bool, Any]]) -> None:
+            completed.append(task)
+            wake()
+
+        async def engine(first: Callable[[float], str]) -> Turn:
+            nonlocal engine_call
+            engine_call = thread.submit(turns.step, first)
+            try:
+                return await engine_call
+            except asyncio.CancelledError:
+                if not overdue:
+                    raise
                 self._broken = "the engine did not stop at its time limit"
                 self._thread = None
-                raise EngineStop("timeout")
-            try:
-                turn: dict[str, Any] = json.loads(call.result())
-            except ValueError:
-                raise EngineStop(
-                    "error", "Error", "the program broke the sandbox's internal protocol"
-                ) from None
-            return turn
+                raise EngineStop("timeout") from None
+            finally:
+                engine_call = None
 
+        timers = (
+            loop.call_later(timeout_s, on_deadline),
+            loop.call_later(timeout_s + _ENGINE_GRACE_S, on_overdue),
+        )
+        program = wrap_program(code)
         try:
-            try:
-                turn = await engine_call(self._session.start, wrap_program(code))
-                while True:
-                    self._emit_logs(turn["logs"], logs)
-                    if turn["state"] == 1:
-                        return ExecutionResult(success=True, value=turn.get("value"), logs=logs)
-                    if turn["state"] == 2:
-                        error = turn["error"]
-                        return self._failed(self._program_error(error), logs)
-                    for call_id, name, args in turn["requests"]:
-                        binding = config.bindings[name]
-                        task = asyncio.ensure_future(_run_tool(binding, args))
-                        in_flight[task] = (call_id, name)
-                    if not in_flight:
-                        return self._failed(
-                            limit_error(
-                                "Error",
-                                "the program is waiting for a promise that nothing will settle: "
-                                "only external_* calls settle promises here (there are no "
-                                "timers or events in the sandbox)",
-                            ),
-                            logs,
-                        )
-                    done, _ = await asyncio.wait(
-                        in_flight, timeout=deadline - loop.time(), return_when="FIRST_COMPLETED"
+            turn = await engine(functools.partial(session.start, program))
+            while True:
+                self._emit_logs(turn["logs"], logs)
+                if turn["state"] == 1:
+                    return ExecutionResult(success=True, value=turn.get("value"), logs=logs)
+                if turn["state"] == 2:
+                    return self._failed(self._program_error(turn["error"]), logs)
+                for call_id, name, args in turn["requests"]:
+                    task = loop.create_task(_run_tool(config.bindings[name], args))
+                    task.add_done_callback(on_tool_done)
+                    in_flight[task] = (call_id, name)
+                if not in_flight:
+                    return self._failed(
+                        limit_error(
+                            "Error",
+                            "the program is waiting for a promise that nothing will settle: "
+                            "only external_* calls settle promises here (there are no "
+                            "timers or events in the sandbox)",
+                        ),
+                        logs,
                     )
-                    if not done:
-                        waiting = sorted({name for _, name in in_flight.values()})
-                        return self._failed(
-                            self._timeout_error(f" while waiting on {', '.join(waiting)}"), logs
-                        )
-                    parts = []
-                    for task in done:
-                        call_id, name = in_flight.pop(task)
-                        ok, value = task.result()
-                        parts.append(_encode_result(call_id, ok, value, name))
-                    turn = await engine_call(self._session.resume, "[" + ",".join(parts) + "]")
-            except EngineStop as stop:
-                if stop.kind in ("timeout", "memory"):
-                    # The engine unwound mid-program; its state is not trustworthy any more.
-                    self._broken = self._broken or f"an earlier program hit the {stop.kind} limit"
-                return self._failed(self._stop_error(stop, loop.time() - started), logs)
+                while not completed and not expired:
+                    waiter = loop.create_future()
+                    await waiter
+                    waiter = None
+                if not completed:
+                    waiting = ", ".join(sorted({name for _, name in in_flight.values()}))
+                    return self._failed(self._timeout_error(f" while waiting on {waiting}"), logs)
+                parts = []
+                for task in completed:
+                    call_id, name = in_flight.pop(task)
+                    ok, value = task.result()
+                    parts.append(_encode_result(call_id, ok, value, name))
+                completed.clear()
+                results = "[" + ",".join(parts) + "]"
+                turn = await engine(functools.partial(session.resume, results))
+        except EngineStop as stop:
+            if stop.kind in ("timeout", "memory"):
+                # The engine unwound mid-program; its state is not trustworthy any more.
+                self._broken = self._broken or f"an earlier program hit the {stop.kind} limit"
+            return self._failed(self._stop_error(stop, time.monotonic() - started), logs)
         finally:
+            for timer in timers:
+                timer.cancel()
             for task in in_flight:
+                task.remove_done_callback(on_tool_done)
                 task.cancel()
                 task.add_done_callback(_forget)
 

@@ -40,7 +40,6 @@ class EngineThread:
         self._jobs: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...], Any] | None] = (
             queue.SimpleQueue()
         )
-        self.busy = False
         old = threading.stack_size()
         try:
             threading.stack_size(_STACK_SIZE)
@@ -61,8 +60,8 @@ class EngineThread:
                 value, ok = exc, False
             reply(ok, value)
 
-    async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(*args)`` on this thread and await its result."""
+    def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Queue ``fn(*args)`` on this thread; the future settles on the running loop."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
 
@@ -71,12 +70,12 @@ class EngineThread:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_settle, future, ok, value)
 
-        self.busy = True
         self._jobs.put((fn, args, reply))
-        try:
-            return await future
-        finally:
-            self.busy = False
+        return future
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on this thread and await its result."""
+        return await self.submit(fn, *args)
 
     def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on this thread and block until it returns (no event loop needed)."""

@@ -35,6 +35,8 @@ class ToolExecutionContext:
     def for_worker_thread(self, loop: asyncio.AbstractEventLoop) -> ToolExecutionContext:
         """A copy whose events are handed to ``loop`` (sinks need not be thread-safe)."""
         sink = self._sink
+        if sink is _discard:
+            return self
 
         def emit(name: str, data: Any) -> None:
             loop.call_soon_threadsafe(sink, name, data)

@@ -12,7 +12,7 @@ import inspect
 import re
 import typing
 from collections.abc import Awaitable, Callable
-from typing import Any, cast, overload
+from typing import Any, overload
 
 import pydantic
 import pydantic_core
@@ -27,6 +27,7 @@ from codemode.tools._validation import (
 )
 
 Implementation = Callable[[Any, ToolExecutionContext], Awaitable[Any]]
+SyncImplementation = Callable[[Any, ToolExecutionContext], Any]
 SchemaLike = type[pydantic.BaseModel] | dict[str, Any]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -69,17 +70,23 @@ class Tool:
         description: str,
         input_schema: dict[str, Any],
         output_schema: dict[str, Any] | None,
-        execute: Implementation,
+        execute: Implementation | None = None,
+        execute_sync: SyncImplementation | None = None,
         lazy: bool = False,
         input_validator: Validator | None = None,
         output_validator: Validator | None = None,
     ) -> None:
+        """Give ``execute`` (async), or ``execute_sync`` (a blocking function, which then runs
+        in a worker thread when awaited, or on a sandbox's own thread when a driver can)."""
         self.name = _check_name(name)
         self.description = description
         self.input_schema = input_schema
         self.output_schema = output_schema
         self.lazy = lazy
+        if (execute is None) == (execute_sync is None):
+            raise ToolDefinitionError(f"tool {name!r}: give exactly one of execute, execute_sync")
         self._execute = execute
+        self._execute_sync = execute_sync
         self._input = input_validator or JsonSchemaValidator(
             input_schema, name, ToolInputError, "input"
         )
@@ -98,7 +105,35 @@ class Tool:
                 f"{self.name}: input must be an object like {{...}}, got {type(input).__name__}"
             )
         args = self._input.validate(input)
-        result = await self._execute(args, context or ToolExecutionContext())
+        context = context or ToolExecutionContext()
+        if self._execute is not None:
+            result = await self._execute(args, context)
+        else:
+            assert self._execute_sync is not None
+            # A sync tool may block: keep it off the event loop, and hand the events it emits
+            # back to the loop, in order, before its result.
+            loop = asyncio.get_running_loop()
+            worker_context = context.for_worker_thread(loop)
+            result = await asyncio.to_thread(self._execute_sync, args, worker_context)
+        return self._output.validate(result)
+
+    @property
+    def is_sync(self) -> bool:
+        """Whether the implementation is a plain (blocking) function."""
+        return self._execute_sync is not None
+
+    def execute_sync(
+        self, input: dict[str, Any], context: ToolExecutionContext | None = None
+    ) -> Any:
+        """Like ``execute``, on the calling thread; only for tools where ``is_sync``."""
+        if self._execute_sync is None:
+            raise ToolDefinitionError(f"tool {self.name!r} is async: await execute() instead")
+        if not isinstance(input, dict):
+            raise ToolInputError(
+                f"{self.name}: input must be an object like {{...}}, got {type(input).__name__}"
+            )
+        args = self._input.validate(input)
+        result = self._execute_sync(args, context or ToolExecutionContext())
         return self._output.validate(result)
 
     def to_openai(self) -> dict[str, Any]:
@@ -123,26 +158,6 @@ def _is_context(annotation: Any) -> bool:
 def _docstring_description(fn: Callable[..., Any]) -> str:
     doc = inspect.getdoc(fn) or ""
     return doc.split("\n\n", 1)[0].strip()
-
-
-def _call_in_thread_or_await(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-    if inspect.iscoroutinefunction(fn):
-        return cast(Callable[..., Awaitable[Any]], fn)
-
-    async def run_sync(*args: Any, **kwargs: Any) -> Any:
-        # A sync tool may block (file or network I/O): keep it off the event loop, and hand
-        # the events it emits back to the loop, in order, before its result.
-        loop = asyncio.get_running_loop()
-        args = tuple(
-            a.for_worker_thread(loop) if isinstance(a, ToolExecutionContext) else a for a in args
-        )
-        kwargs = {
-            k: v.for_worker_thread(loop) if isinstance(v, ToolExecutionContext) else v
-            for k, v in kwargs.items()
-        }
-        return await asyncio.to_thread(fn, *args, **kwargs)
-
-    return run_sync
 
 
 def _from_function(
@@ -189,21 +204,28 @@ def _from_function(
         adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(returns)
         output_validator = OutputValidator(adapter, tool_name)
         output_schema = adapter.json_schema()
-    call = _call_in_thread_or_await(fn)
     names = list(fields)
 
-    async def execute(args: pydantic.BaseModel, context: ToolExecutionContext) -> Any:
+    def arguments(args: pydantic.BaseModel, context: ToolExecutionContext) -> dict[str, Any]:
         kwargs = {key: getattr(args, key) for key in names}
         if context_param is not None:
             kwargs[context_param] = context
-        return await call(**kwargs)
+        return kwargs
 
+    async def execute(args: pydantic.BaseModel, context: ToolExecutionContext) -> Any:
+        return await fn(**arguments(args, context))
+
+    def execute_sync(args: pydantic.BaseModel, context: ToolExecutionContext) -> Any:
+        return fn(**arguments(args, context))
+
+    is_async = inspect.iscoroutinefunction(fn)
     return Tool(
         name=tool_name,
         description=text,
         input_schema=input_model.model_json_schema(),
         output_schema=output_schema,
-        execute=execute,
+        execute=execute if is_async else None,
+        execute_sync=None if is_async else execute_sync,
         lazy=lazy,
         input_validator=input_validator,
         output_validator=output_validator,
@@ -286,10 +308,14 @@ class ToolDefinition:
         """
         params = list(inspect.signature(impl).parameters.values())
         wants_context = len(params) >= 2 or any(p.name == "context" for p in params)
-        call = _call_in_thread_or_await(impl)
+
+        def call(args: Any, context: ToolExecutionContext) -> Any:
+            return impl(args, context) if wants_context else impl(args)
 
         async def execute(args: Any, context: ToolExecutionContext) -> Any:
-            return await (call(args, context) if wants_context else call(args))
+            return await call(args, context)
+
+        is_async = inspect.iscoroutinefunction(impl)
 
         input_validator: Validator
         if isinstance(self._input, type):
@@ -308,7 +334,8 @@ class ToolDefinition:
             description=self.description,
             input_schema=self.input_schema,
             output_schema=self.output_schema,
-            execute=execute,
+            execute=execute if is_async else None,
+            execute_sync=None if is_async else call,
             lazy=self.lazy,
             input_validator=input_validator,
             output_validator=output_validator,

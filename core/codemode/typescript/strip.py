@@ -37,7 +37,7 @@ class TypeScriptSyntaxError(Exception):
         return f"{self.message} (line {self.line}, column {self.column})"
 
 
-IMPORT_MESSAGE: Final = (
+_IMPORT_MESSAGE: Final = (
     "import declarations are not available in the sandbox: "
     "tools are global async functions named external_<name>"
 )
@@ -53,7 +53,8 @@ _NAMESPACE_MESSAGE: Final = (
     "namespace declarations are not supported in the sandbox: use a plain object instead"
 )
 
-# The plain grammar, not TSX, so that `<T>value` parses as a type assertion.
+# The plain grammar, not TSX, so that `<T>value` parses as a type assertion. One parser is
+# shared: py-tree-sitter holds the GIL while it parses, so threads cannot interleave on it.
 _LANGUAGE: Final = tree_sitter.Language(tree_sitter_typescript.language_typescript())
 _PARSER: Final = tree_sitter.Parser(_LANGUAGE)
 
@@ -108,7 +109,7 @@ _QUERY: Final = tree_sitter.Query(
 # An edit is (start, is_not_insertion, -end, is_blank, replacement): sorting the tuples
 # puts, at one offset, insertions first, then the widest edit, then rewrites before blanks,
 # so nested edits come after the edit that contains them and can be skipped.
-_Edit = tuple[int, int, int, int, bytes]
+_Edit: TypeAlias = tuple[int, int, int, int, bytes]
 
 # A removed statement followed by one of these could glue the statements around it
 # together (`let a = b` / `type T = U` / `(f)()`), so it leaves a `;` behind.
@@ -129,7 +130,8 @@ def _blank(text: bytes) -> bytes:
         return text.translate(_BLANK_TABLE)
     if any(sep in text for sep in _JS_LINE_SEPARATORS):
         # U+2028/U+2029 end a line for a JavaScript engine, so they must survive too.
-        return _NOT_LINE_BREAK.sub(" ", text.decode("utf-8", "surrogatepass")).encode()
+        spaces = _NOT_LINE_BREAK.sub(" ", text.decode("utf-8", "surrogatepass"))
+        return spaces.encode("utf-8", "surrogatepass")
     return text.translate(_BLANK_TABLE, _CONTINUATION_BYTES)
 
 
@@ -368,7 +370,7 @@ def _import(
         removed.append((node.start_byte, node.end_byte))
         edits.append(_remove(src, node.start_byte, node.end_byte))
     else:
-        problems.append((node.start_byte, IMPORT_MESSAGE))
+        problems.append((node.start_byte, _IMPORT_MESSAGE))
 
 
 def _namespace(
@@ -607,8 +609,8 @@ def _evaluate(
             return None
         try:
             return function(a, b)
-        except (ArithmeticError, ValueError):
-            return None  # division by zero and friends: let the engine compute it
+        except (ArithmeticError, ValueError, TypeError):
+            return None  # x / 0, or (-8) ** 0.5 turning complex: let the engine compute it
     return None
 
 
@@ -695,77 +697,15 @@ _IDENTIFIERS: Final = frozenset(
     }
 )
 # After one of these an ERROR node still wanted an operand: the culprit is what follows.
-_WANTS_MORE: Final = frozenset(
-    [
-        "=",
-        "+",
-        "-",
-        "*",
-        "/",
-        "%",
-        "**",
-        "&",
-        "|",
-        "^",
-        "~",
-        "!",
-        "<",
-        ">",
-        "<=",
-        ">=",
-        "==",
-        "!=",
-        "===",
-        "!==",
-        "&&",
-        "||",
-        "??",
-        "<<",
-        ">>",
-        ">>>",
-        ".",
-        "?.",
-        ",",
-        ":",
-        "?",
-        "(",
-        "[",
-        "{",
-        "=>",
-        "+=",
-        "-=",
-        "*=",
-        "/=",
-        "%=",
-        "**=",
-        "&=",
-        "|=",
-        "^=",
-        "<<=",
-        ">>=",
-        ">>>=",
-        "&&=",
-        "||=",
-        "??=",
-        "...",
-        "const",
-        "let",
-        "var",
-        "new",
-        "return",
-        "throw",
-        "typeof",
-        "void",
-        "delete",
-        "await",
-        "yield",
-        "in",
-        "instanceof",
-        "of",
-        "extends",
-        "case",
-    ]
-)
+# fmt: off
+_WANTS_MORE: Final = frozenset((
+    "=", "+", "-", "*", "/", "%", "**", "&", "|", "^", "~", "!", "<", ">", "<=", ">=", "==",
+    "!=", "===", "!==", "&&", "||", "??", "<<", ">>", ">>>", ".", "?.", ",", ":", "?", "(",
+    "[", "{", "=>", "+=", "-=", "*=", "/=", "%=", "**=", "&=", "|=", "^=", "<<=", ">>=",
+    ">>>=", "&&=", "||=", "??=", "...", "const", "let", "var", "new", "return", "throw",
+    "typeof", "void", "delete", "await", "yield", "in", "instanceof", "of", "extends", "case",
+))
+# fmt: on
 _OPENERS: Final = {"(": ")", "[": "]", "{": "}", "${": "}"}
 
 

@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
+import orjson
+
 from codemode.errors import ErrorName, ToolError
 from codemode.isolate import (
     ConsoleEntry,
@@ -24,6 +26,7 @@ from codemode.isolate import (
     NormalizedError,
     ToolBinding,
 )
+from codemode.sandbox._eager import Done, start_eagerly
 from codemode.sandbox._errors import limit_error, normalize, wrap_program
 from codemode.sandbox._thread import EngineThread
 
@@ -75,13 +78,13 @@ def prelude_config(config: IsolateConfig) -> str:
 
 def _encode_result(call_id: int, ok: bool, value: Any, name: str) -> str:
     try:
-        return json.dumps([call_id, ok, value], allow_nan=False, separators=(",", ":"))
-    except (TypeError, ValueError) as exc:
+        return orjson.dumps([call_id, ok, value], option=orjson.OPT_NON_STR_KEYS).decode()
+    except (TypeError, orjson.JSONEncodeError) as exc:
         error = {
             "name": ErrorName.SERIALIZATION,
             "message": f"the result of {name} cannot be sent into the sandbox as JSON: {exc}",
         }
-        return json.dumps([call_id, False, error])
+        return orjson.dumps([call_id, False, error]).decode()
 
 
 def _tool_error(binding: ToolBinding, exc: Exception) -> dict[str, str]:
@@ -153,8 +156,8 @@ class _Turns:
     @staticmethod
     def _parse(text: str) -> Turn:
         try:
-            turn: Turn = json.loads(text)
-        except ValueError:
+            turn: Turn = orjson.loads(text)
+        except orjson.JSONDecodeError:
             raise EngineStop(
                 "error", "Error", "the program broke the sandbox's internal protocol"
             ) from None
@@ -260,10 +263,21 @@ class HostDrivenContext:
                     return ExecutionResult(success=True, value=turn.get("value"), logs=logs)
                 if turn["state"] == 2:
                     return self._failed(self._program_error(turn["error"]), logs)
+                ready: list[str] = []
                 for call_id, name, args in turn["requests"]:
-                    task = loop.create_task(_run_tool(config.bindings[name], args))
-                    task.add_done_callback(on_tool_done)
-                    in_flight[task] = (call_id, name)
+                    started_tool = start_eagerly(loop, _run_tool(config.bindings[name], args))
+                    if isinstance(started_tool, Done):
+                        ok, value = started_tool.value
+                        ready.append(_encode_result(call_id, ok, value, name))
+                    else:
+                        started_tool.add_done_callback(on_tool_done)
+                        in_flight[started_tool] = (call_id, name)
+                if ready:
+                    # Tools that finished at once: resume the program now, without waiting
+                    # for slower ones (their results go in a later turn).
+                    results = "[" + ",".join(ready) + "]"
+                    turn = await engine(functools.partial(session.resume, results))
+                    continue
                 if not in_flight:
                     return self._failed(
                         limit_error(

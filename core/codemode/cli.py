@@ -91,7 +91,10 @@ class EventPrinter:
 
     def __call__(self, name: str, data: Any) -> None:
         if self._as_json:
-            self._console.print_json(json.dumps({"event": name, "data": data}, default=str))
+            # JSON Lines: one compact object per event, for other programs to read.
+            line = json.dumps({"event": name, "data": data}, default=str, ensure_ascii=False)
+            self._console.file.write(line + "\n")
+            self._console.file.flush()
             return
         self._console.print(self._line(name, data), highlight=False)
 
@@ -175,7 +178,7 @@ def prompt_command(tools_ref: str, config_path: str | None) -> None:
 @click.option("--timeout", type=click.IntRange(min=1), help="Time limit in ms.")
 @click.option("--memory-limit", type=click.IntRange(min=1), help="Memory limit in MB.")
 @click.option("--config", "config_path", type=click.Path(), help="A codemode.toml to use.")
-@click.option("--json-events", is_flag=True, help="Print events as JSON lines instead of text.")
+@click.option("--json-events", is_flag=True, help="Print events as JSON Lines instead of text.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print events.")
 def exec_command(
     program: str,

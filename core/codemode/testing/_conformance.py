@@ -291,6 +291,13 @@ class DriverConformance:
         assert _error_name(result) == "OutputLimitError"
 
     @_sync
+    async def test_fifty_megabyte_return_value(self, driver: IsolateDriver) -> None:
+        result = await run_program(driver, "return 'x'.repeat(50 * 1024 * 1024)")
+        assert _error_name(result) in ("OutputLimitError", "MemoryLimitError")
+        assert result.error is not None and "limit" in result.error.message
+        assert (await run_program(driver, "return 'after'")).value == "after"
+
+    @_sync
     async def test_log_size_limit(self, driver: IsolateDriver) -> None:
         code = "for (let i = 0; i < 1000; i++) console.log('line ' + i);\nreturn 1"
         result = await run_program(driver, code, max_log_bytes=500)

@@ -294,7 +294,8 @@ class DriverConformance:
     async def test_fifty_megabyte_return_value(self, driver: IsolateDriver) -> None:
         result = await run_program(driver, "return 'x'.repeat(50 * 1024 * 1024)")
         assert _error_name(result) in ("OutputLimitError", "MemoryLimitError")
-        assert result.error is not None and "limit" in result.error.message
+        assert result.error is not None
+        assert "limit" in result.error.message
         assert (await run_program(driver, "return 'after'")).value == "after"
 
     @_sync

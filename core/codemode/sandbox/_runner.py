@@ -371,11 +371,16 @@ class HostDrivenContext:
         return normalize(stop.name, stop.message, stop.stack)
 
     async def dispose(self) -> None:
+        """Free the engine. The thread does it after any queued work, then returns to the
+        pool; nothing here waits for that round trip."""
         thread, self._thread = self._thread, None
         if thread is None:
             return
+        thread.post(self._retire, thread)
+
+    def _retire(self, thread: EngineThread) -> None:
         try:
-            await thread.call(self._session.close)
+            self._session.close()
         finally:
             self._release(thread)
 

@@ -24,6 +24,10 @@ _STACK_SIZE = 16 * 1024 * 1024
 _MAX_IDLE = 16
 
 
+def _ignore(ok: bool, value: Any) -> None:
+    return None
+
+
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
     if future.cancelled():
         return
@@ -76,6 +80,10 @@ class EngineThread:
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on this thread and await its result."""
         return await self.submit(fn, *args)
+
+    def post(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Queue ``fn(*args)`` on this thread without waiting; its errors are dropped."""
+        self._jobs.put((fn, args, _ignore))
 
     def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on this thread and block until it returns (no event loop needed)."""

@@ -79,12 +79,12 @@ def test_unknown_section(tmp_path: Path) -> None:
 
 
 def test_unknown_plugin_names_file_key_and_fix(tmp_path: Path) -> None:
-    path = write(tmp_path / "codemode.toml", '[driver]\nname = "node"\n')
+    path = write(tmp_path / "codemode.toml", '[driver]\nname = "cloudflare"\n')
     with pytest.raises(PluginNotFoundError) as info:
         load_config(path, environ={})
     message = str(info.value)
-    assert message.startswith(f"{path}: [driver] name: no isolate driver named 'node'")
-    assert "pip install codemode-node-v8" in message
+    assert message.startswith(f"{path}: [driver] name: no isolate driver named 'cloudflare'")
+    assert "pip install codemode-cloudflare" in message
 
 
 def test_bad_environment_value_names_the_variable(tmp_path: Path) -> None:

@@ -51,11 +51,11 @@ def test_third_party_plugin_and_options() -> None:
 
 def test_unknown_name_lists_installed_and_pip_line() -> None:
     with pytest.raises(PluginNotFoundError) as info:
-        plugins.load_driver("node")
+        plugins.load_driver("cloudflare")
     message = str(info.value)
-    assert "no isolate driver named 'node'" in message
+    assert "no isolate driver named 'cloudflare'" in message
     assert "quickjs" in message
-    assert "pip install codemode-node-v8" in message
+    assert "pip install codemode-cloudflare" in message
 
 
 def test_unknown_storage_and_adapter() -> None:

@@ -22,6 +22,12 @@ _FRAME = re.compile(
 )
 
 
+def _is_prelude(function: str) -> bool:
+    # V8 writes methods as "Object.__cm_start [as start]"; QuickJS as "__cm_start".
+    name = function.split(" [as ", 1)[0].rsplit(".", 1)[-1]
+    return name.startswith("__cm_") and name != "__cm_main"
+
+
 def wrap_program(code: str) -> str:
     """The program as an async function expression whose lines match the model's."""
     return PROGRAM_PREFIX + code + PROGRAM_SUFFIX
@@ -42,7 +48,7 @@ def program_frames(stack: str | None) -> list[Frame]:
         if match is None:
             continue
         fn = match["fn"]
-        if fn is not None and fn.startswith("__cm_") and fn != "__cm_main":
+        if fn is not None and _is_prelude(fn):
             continue
         line, column = int(match["line"]), int(match["col"])
         if line == 1:

@@ -1,0 +1,344 @@
+"""Benchmarks of codemode as users feel it: every workload goes through ``CodeMode.run``.
+
+Usage (from the workspace root):
+
+    python3 -m uv run --all-packages python benchmarks/run.py [--quick]
+        [--drivers quickjs,node] [--only W1,W4] [--json out.json]
+
+Runs the workloads W1-W8 (see ``docs/performance.md``) on every installed driver, or on those
+named by ``--drivers``, and prints one JSON report on stdout; progress goes to stderr. W6 and
+W7 run in a fresh subprocess each (``--child``), which also reports its peak RSS.
+
+Exit status: 0 when every result was right, 1 when a workload returned a wrong result or
+failed (the report's ``failures`` says which and why), 2 on bad usage (for example a driver
+that is not installed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import _environment as env
+from _measure import peak_rss_mb, progress, rss_mb, sample, sample_sync, summary
+from _workloads import (
+    ALL_IDS,
+    REFERENCE,
+    SKILLS,
+    STRIP,
+    STRIP_EXPECTED,
+    STRIP_QUICK_RUNS,
+    STRIP_RUNS,
+    STRIP_WARMUP,
+    TARGETS,
+    TIMEOUT_MS,
+    TOOLS,
+    Workload,
+    WrongResult,
+    driver_workloads,
+    expect,
+    program,
+    target,
+)
+
+from codemode import CodeMode, create_code_mode, plugins
+from codemode.isolate import DEFAULT_MEMORY_LIMIT_MB, IsolateConfig, open_context
+from codemode.typescript import strip_types
+
+EXIT_WRONG, EXIT_USAGE = 1, 2
+CHILD_TIMEOUT_S = 900
+STRIP_FRAGMENTS = (
+    "class Inventory",
+    "this.bySku.set(item.sku, item);",
+    "const items = raw",
+    "const biggest",
+    "return {",
+)
+"""JavaScript that must stay at the same line and column after stripping (W5 check)."""
+
+
+class UsageError(Exception):
+    """Bad command-line usage: exit status 2."""
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer samples (under a minute)")
+    parser.add_argument("--drivers", help="comma-separated driver names (default: all installed)")
+    parser.add_argument("--only", help="comma-separated workload ids, e.g. W1,W4")
+    parser.add_argument("--json", type=Path, help="also write the report to this file")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def _split(text: str) -> list[str]:
+    return list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+
+
+def select_drivers(requested: str | None, found: env.Drivers) -> list[str]:
+    if requested is None:
+        if not found.names:
+            raise UsageError("no isolate driver is installed (pip install codemode-quickjs)")
+        return found.names
+    names = _split(requested)
+    installed = found.names + list(found.aliases)
+    problems = []
+    for name in names:
+        if name not in installed:
+            reason = found.why_broken(name)
+            problems.append(
+                f"driver {name!r} is not installed"
+                if reason is None
+                else f"driver {name!r} is installed but fails to load: {reason}"
+            )
+    if problems or not names:
+        listing = ", ".join(installed) or "none"
+        raise UsageError(
+            "; ".join(problems or ["--drivers names no driver"]) + f" (installed: {listing})"
+        )
+    return names
+
+
+def select_workloads(only: str | None) -> list[str]:
+    if only is None:
+        return list(ALL_IDS)
+    known = {i.upper(): i for i in ALL_IDS}
+    ids = [known.get(part.upper(), part) for part in _split(only)]
+    unknown = [i for i in ids if i not in ALL_IDS]
+    if unknown or not ids:
+        raise UsageError(f"unknown workload id(s) {unknown}; known: {', '.join(ALL_IDS)}")
+    return ids
+
+
+def _code_mode(driver: str) -> CodeMode:
+    return create_code_mode(
+        driver=driver, tools=TOOLS, timeout=TIMEOUT_MS, memory_limit=DEFAULT_MEMORY_LIMIT_MB
+    )
+
+
+def _failed(failures: list[str], where: str, reason: str) -> dict[str, Any]:
+    failures.append(f"{where}: {reason}")
+    progress(f"  WRONG {where}: {reason}")
+    return {"error": reason}
+
+
+def _describe(entry: dict[str, Any]) -> str:
+    text = f"median {entry['median']} {entry['unit']} over {entry['samples']}"
+    if entry["target"] is not None:
+        verdict = "met" if entry["meets_target"] else "MISSED"
+        text += f" (target {entry['target']}: {verdict})"
+    return text
+
+
+async def bench_one(
+    driver: str, workload: Workload, code_mode: CodeMode, quick: bool, failures: list[str]
+) -> dict[str, Any]:
+    """Measure one workload in this process; a wrong result is recorded as a failure."""
+    count = workload.count(quick)
+    where = f"{driver} {workload.id}"
+    progress(f"{where}: {workload.title} ({workload.warmup} warm-up, {count} samples)")
+    try:
+        values = await sample(workload, code_mode, count)
+    except WrongResult as exc:
+        return _failed(failures, where, str(exc))
+    except Exception as exc:  # a crash of the driver is a failed workload, not a crash of ours
+        return _failed(failures, where, f"raised {type(exc).__name__}: {exc}")
+    entry = {
+        "title": workload.title,
+        "figure": workload.figure,
+        "warmup": workload.warmup,
+        **summary(values, workload.unit, target(driver, workload.target_of or workload.id)),
+    }
+    progress(f"  {_describe(entry)}")
+    return entry
+
+
+def _exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with status {code}"
+
+
+def run_child(driver: str, workload: Workload, quick: bool, failures: list[str]) -> dict[str, Any]:
+    """Measure one workload in a fresh process of this script, for an honest peak RSS."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--child"]
+    command += ["--only", workload.id, "--drivers", driver, *(["--quick"] if quick else [])]
+    where = f"{driver} {workload.id}"
+    try:
+        done = subprocess.run(
+            command, stdout=subprocess.PIPE, text=True, timeout=CHILD_TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return _failed(failures, where, f"the child process ran over {CHILD_TIMEOUT_S} s")
+    try:
+        payload = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        return _failed(failures, where, f"the child process {_exit(done.returncode)}, no report")
+    failures.extend(payload["failures"])
+    result: dict[str, Any] = payload["result"]
+    return result
+
+
+async def child_main(driver: str, workload_id: str, quick: bool) -> dict[str, Any]:
+    """``--child``: one workload, measured here, with this process's peak RSS."""
+    failures: list[str] = []
+    chosen = [w for w in driver_workloads() if w.id == workload_id and w.fresh_process]
+    if not chosen:
+        raise UsageError(f"--child measures W6 or W7, not {workload_id}")
+    workload = chosen[0]
+    code_mode = _code_mode(driver)
+    baseline = rss_mb()
+    entry = await bench_one(driver, workload, code_mode, quick, failures)
+    if "error" not in entry:
+        peak, method = peak_rss_mb()
+        entry |= {"measured_in": "fresh subprocess", "baseline_rss_mb": baseline}
+        entry |= {"peak_rss_mb": peak, "rss_method": method}
+        progress(f"  peak RSS {peak} MB (before the first execution: {baseline} MB)")
+    return {"result": entry, "failures": failures}
+
+
+async def bench_in_process(
+    driver: str, workloads: list[Workload], quick: bool, failures: list[str]
+) -> dict[str, Any]:
+    """Workloads measured in this process, one after another on one ``CodeMode``."""
+    try:
+        code_mode = _code_mode(driver)
+    except Exception as exc:
+        entry = _failed(failures, driver, f"cannot create the code mode: {exc}")
+        return {w.id: entry for w in workloads}
+    return {w.id: await bench_one(driver, w, code_mode, quick, failures) for w in workloads}
+
+
+def bench_driver(driver: str, ids: list[str], quick: bool, failures: list[str]) -> dict[str, Any]:
+    """Every selected workload on one driver: W6 and W7 in subprocesses, the rest here."""
+    chosen = [w for w in driver_workloads() if w.id in ids]
+    here = [w for w in chosen if not w.fresh_process]
+    results = asyncio.run(bench_in_process(driver, here, quick, failures))
+    for workload in chosen:
+        if workload.fresh_process:
+            results[workload.id] = run_child(driver, workload, quick, failures)
+    ordered = {w.id: results.get(w.id) for w in chosen}
+    if SKILLS["id"] in ids:
+        ordered[SKILLS["id"]] = {"skipped": SKILLS["skipped"]}
+    return ordered
+
+
+def _layout_problem(source: str, stripped: str) -> str | None:
+    """Stripping must keep the line count and the position of every remaining token."""
+    lines, out = source.splitlines(), stripped.splitlines()
+    if len(lines) != len(out):
+        return f"stripping changed the line count from {len(lines)} to {len(out)}"
+    for fragment in STRIP_FRAGMENTS:
+        line = next(i for i, text in enumerate(lines) if fragment in text)
+        column = lines[line].index(fragment)
+        if out[line][column : column + len(fragment)] != fragment:
+            return f"{fragment!r} moved from line {line + 1}, column {column + 1}"
+    return None
+
+
+async def _run_stripped(driver: str, stripped: str) -> None:
+    async with open_context(plugins.load_driver(driver), IsolateConfig()) as context:
+        result = await context.execute(stripped)
+    error = result.error.to_json() if result.error else None
+    expect({"success": result.success, "result": result.value, "error": error}, STRIP_EXPECTED)
+
+
+def bench_strip(drivers: list[str], quick: bool, failures: list[str]) -> dict[str, Any]:
+    """W5, host side: ``strip_types`` (uncached); its output is run once on each driver."""
+    source = program("strip_sample.ts")
+    count = STRIP_QUICK_RUNS if quick else STRIP_RUNS
+    progress(f"host W5: {STRIP['title']} ({STRIP_WARMUP} warm-up, {count} samples)")
+    stripped = strip_types(source)
+    problem = _layout_problem(source, stripped)
+    if problem:
+        return _failed(failures, "host W5", problem)
+    for driver in drivers:
+        try:
+            asyncio.run(_run_stripped(driver, stripped))
+        except Exception as exc:
+            return _failed(failures, "host W5", f"the stripped program on {driver}: {exc}")
+    values = sample_sync(lambda: strip_types(source), count, STRIP_WARMUP, "us")
+    entry = {
+        "title": STRIP["title"],
+        "figure": "us per strip_types call",
+        "warmup": STRIP_WARMUP,
+        "lines": len(source.splitlines()),
+        "output_checked_on": drivers,
+        **summary(values, "us", TARGETS["host"]["W5"]),
+    }
+    progress(f"  {_describe(entry)}")
+    return entry
+
+
+def header(args: argparse.Namespace, found: env.Drivers, drivers: list[str]) -> dict[str, Any]:
+    return {
+        "suite": "codemode benchmarks",
+        "format": 1,
+        "mode": "quick" if args.quick else "full",
+        "command": shlex.join(["python", "benchmarks/run.py", *sys.argv[1:]]),
+        "date": env.now(),
+        "git": env.git(),
+        "machine": env.machine(),
+        "packages": env.packages(),
+        "drivers": drivers,
+        "driver_aliases": found.aliases,
+        "broken_plugins": found.broken,
+        "settings": {"timeout_ms": TIMEOUT_MS, "memory_limit_mb": DEFAULT_MEMORY_LIMIT_MB},
+    }
+
+
+def full_run(args: argparse.Namespace, found: env.Drivers, drivers: list[str]) -> int:
+    ids = select_workloads(args.only)
+    started = time.perf_counter()
+    report = header(args, found, drivers)
+    load_start = env.load_average()
+    failures: list[str] = []
+    results = {driver: bench_driver(driver, ids, args.quick, failures) for driver in drivers}
+    host = {"W5": bench_strip(drivers, args.quick, failures)} if "W5" in ids else {}
+    report |= {
+        "load_average": {"start": load_start, "end": env.load_average()},
+        "duration_s": round(time.perf_counter() - started, 1),
+        "host": host,
+        "results": results,
+        "reference": REFERENCE,
+        "failures": failures,
+    }
+    text = json.dumps(report, indent=2)
+    if args.json:
+        args.json.write_text(text + "\n", encoding="utf-8")
+    print(text)
+    if failures:
+        progress("FAILED: " + "; ".join(failures))
+    return EXIT_WRONG if failures else 0
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    try:
+        found = env.discover_drivers()
+        drivers = select_drivers(args.drivers, found)
+        if args.child:
+            payload = asyncio.run(
+                child_main(drivers[0], select_workloads(args.only)[0], args.quick)
+            )
+            print(json.dumps(payload))
+            return EXIT_WRONG if payload["failures"] else 0
+        return full_run(args, found, drivers)
+    except UsageError as exc:
+        print(f"run.py: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,79 @@
+"""The V8 isolate driver: mini-racer isolates run by codemode's host-driven loop.
+
+Each context is one V8 isolate (mini-racer runs it on a thread of its own, with the JIT),
+with codemode's prelude and this driver's setup installed, driven from one of the kit's
+pooled engine threads like the QuickJS driver. Before the first context of the
+process, a child process checks that the engine loads at all (``probe_mini_racer``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from codemode.errors import ConfigError, DriverUnavailableError
+from codemode.isolate import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_MS, IsolateConfig
+from codemode.sandbox import HostDrivenContext, pool, prelude_config
+from codemode_node_v8._probe import ProbeResult, cached_probe, probe_mini_racer
+from codemode_node_v8._session import V8Session
+
+_MB = 1024 * 1024
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"V8 driver option {name} must be an integer > 0, got {value!r}")
+    return value
+
+
+async def _checked_probe() -> ProbeResult:
+    verdict = cached_probe()
+    if verdict is None:
+        verdict = await asyncio.to_thread(probe_mini_racer)
+    return verdict
+
+
+@dataclass(frozen=True)
+class NodeIsolateDriver:
+    """Makes V8 contexts. ``timeout`` and ``memory_limit`` are defaults for code mode."""
+
+    memory_limit: int = DEFAULT_MEMORY_LIMIT_MB
+    timeout: int = DEFAULT_TIMEOUT_MS
+    skip_probe: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("memory_limit", "timeout"):
+            _positive_int(name, getattr(self, name))
+        if not isinstance(self.skip_probe, bool):
+            raise ConfigError(
+                f"V8 driver option skip_probe must be true or false, got {self.skip_probe!r}"
+            )
+
+    async def create_context(self, config: IsolateConfig) -> HostDrivenContext:
+        if not self.skip_probe:
+            verdict = await _checked_probe()
+            if not verdict.compatible:
+                raise DriverUnavailableError(
+                    f"the V8 engine (mini-racer) cannot run on this machine: {verdict.error}."
+                    " Use the QuickJS driver instead: pip install codemode-quickjs, and"
+                    ' driver="quickjs" (or [driver] name = "quickjs" in codemode.toml)'
+                )
+        thread = pool.acquire()
+        try:
+            session = await thread.call(
+                V8Session, prelude_config(config), config.memory_limit * _MB
+            )
+        except BaseException:
+            pool.release(thread)
+            raise
+        return HostDrivenContext(config, thread, session, pool.release, "V8")
+
+
+def create_node_isolate_driver(
+    memory_limit: int = DEFAULT_MEMORY_LIMIT_MB,
+    timeout: int = DEFAULT_TIMEOUT_MS,
+    skip_probe: bool = False,
+) -> NodeIsolateDriver:
+    """A V8 driver: ``memory_limit`` in MB, ``timeout`` in ms; ``skip_probe`` skips the
+    once-per-process check that the engine loads (run in a child process)."""
+    return NodeIsolateDriver(memory_limit=memory_limit, timeout=timeout, skip_probe=skip_probe)

@@ -10,10 +10,10 @@ their results in one crossing, streams console lines, enforces the wall-clock de
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import orjson
@@ -108,84 +108,127 @@ def _forget(task: asyncio.Task[Any]) -> None:
 Turn = dict[str, Any]
 
 
-class _Turns:
-    """The engine-thread side of one execution: engine calls, and inline tool calls.
+def parse_turn(text: str) -> Turn:
+    """The prelude's ``collect()`` output as a dict (a broken protocol is the program's doing)."""
+    try:
+        turn: Turn = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise EngineStop(
+            "error", "Error", "the program broke the sandbox's internal protocol"
+        ) from None
+    return turn
 
-    A turn that requests exactly one tool whose binding is ``inline`` (a sync tool) is served
-    right here, on the engine's thread, and the program resumed at once: no hop to the event
-    loop and back. Turns with several requests go to the host, which runs them concurrently.
+
+@dataclass(frozen=True, slots=True)
+class RunState:
+    """What an engine needs to know about the execution it is running a turn for."""
+
+    deadline: float
+    """``time.monotonic()`` by which the program must be done."""
+    bindings: dict[str, ToolBinding]
+    loop: asyncio.AbstractEventLoop
+    stream: Callable[[list[list[str]]], None]
+    """Takes console entries of a turn the engine served itself; call it on the loop."""
+
+    def remaining(self) -> float:
+        """Seconds left; ``EngineStop("timeout")`` when none are."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise EngineStop("timeout")
+        return left
+
+
+def serve_inline(turn: Turn, run: RunState) -> str | None:
+    """For an engine thread: serve a turn that asks for one inline (sync) tool, right here.
+
+    Returns the results JSON to resume the program with, or None when the turn must go to
+    the host (it finished, failed, or asks for several or async tools). The turn's console
+    lines are handed to the loop first, so they keep their order with the tool's events.
     """
+    if turn["state"] != 0 or len(turn["requests"]) != 1:
+        return None
+    call_id, name, args = turn["requests"][0]
+    binding = run.bindings[name]
+    if not getattr(binding, "inline", False):
+        return None
+    if turn["logs"]:
+        run.loop.call_soon_threadsafe(run.stream, turn["logs"])
+    try:
+        ok, value = True, binding.execute_inline(args, run.loop)  # type: ignore[attr-defined]  # inline bindings have it
+    except Exception as exc:
+        ok, value = False, _tool_error(binding, exc)
+    return "[" + _encode_result(call_id, ok, value, name) + "]"
+
+
+class Engine(Protocol):
+    """One context's engine, as the host loop drives it.
+
+    ``start`` compiles and starts the program, ``resume`` delivers tool results; both run the
+    program until it waits on the host or settles, and return the prelude's turn. An engine
+    may serve inline tool calls itself (``serve_inline``) before returning.
+    """
+
+    async def start(self, program: str, run: RunState) -> Turn: ...
+
+    async def resume(self, results: str, run: RunState) -> Turn: ...
+
+    async def close(self) -> None: ...
+
+
+class ThreadedEngine:
+    """An ``Engine`` for a synchronous ``EngineSession``, run on its own ``EngineThread``."""
 
     def __init__(
         self,
+        thread: EngineThread,
         session: EngineSession,
-        bindings: dict[str, ToolBinding],
-        loop: asyncio.AbstractEventLoop,
-        deadline: float,
-        stream: Callable[[list[list[str]]], None],
+        release: Callable[[EngineThread], None],
     ) -> None:
+        self._thread = thread
         self._session = session
-        self._bindings = bindings
-        self._loop = loop
-        self._deadline = deadline
-        self._stream = stream
+        self._release = release
+        self._closed = False
 
-    def _remaining(self) -> float:
-        remaining = self._deadline - time.monotonic()
-        if remaining <= 0:
-            raise EngineStop("timeout")
-        return remaining
+    async def start(self, program: str, run: RunState) -> Turn:
+        return await self._thread.submit(self._step, self._session.start, program, run)
 
-    def step(self, first: Callable[[float], str]) -> Turn:
-        turn = self._parse(first(self._remaining()))
-        while turn["state"] == 0 and len(turn["requests"]) == 1:
-            call_id, name, args = turn["requests"][0]
-            binding = self._bindings[name]
-            if not getattr(binding, "inline", False):
-                break
-            if turn["logs"]:
-                self._loop.call_soon_threadsafe(self._stream, turn["logs"])
-            try:
-                ok, value = True, binding.execute_inline(args, self._loop)  # type: ignore[attr-defined]  # inline bindings have it
-            except Exception as exc:
-                ok, value = False, _tool_error(binding, exc)
-            results = "[" + _encode_result(call_id, ok, value, name) + "]"
-            turn = self._parse(self._session.resume(results, self._remaining()))
+    async def resume(self, results: str, run: RunState) -> Turn:
+        return await self._thread.submit(self._step, self._session.resume, results, run)
+
+    def _step(self, call: Callable[[str, float], str], text: str, run: RunState) -> Turn:
+        # On the engine thread: one engine call, then as many inline tool turns as come.
+        turn = parse_turn(call(text, run.remaining()))
+        while (results := serve_inline(turn, run)) is not None:
+            turn = parse_turn(self._session.resume(results, run.remaining()))
         return turn
 
-    @staticmethod
-    def _parse(text: str) -> Turn:
+    async def close(self) -> None:
+        """Free the engine. The thread does it after any queued work, then returns to the
+        pool; nothing here waits for that round trip."""
+        if not self._closed:
+            self._closed = True
+            self._thread.post(self._retire)
+
+    def _retire(self) -> None:
         try:
-            turn: Turn = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            raise EngineStop(
-                "error", "Error", "the program broke the sandbox's internal protocol"
-            ) from None
-        return turn
+            self._session.close()
+        finally:
+            self._release(self._thread)
 
 
 class HostDrivenContext:
     """An ``IsolateContext`` for any engine that can run the prelude's turn protocol."""
 
-    def __init__(
-        self,
-        config: IsolateConfig,
-        thread: EngineThread,
-        session: EngineSession,
-        release: Callable[[EngineThread], None],
-        engine: str,
-    ) -> None:
+    def __init__(self, config: IsolateConfig, engine: Engine, engine_name: str) -> None:
         self._config = config
-        self._thread: EngineThread | None = thread
-        self._session = session
-        self._release = release
-        self._engine = engine
+        self._engine: Engine | None = engine
+        self._engine_name = engine_name
         self._lock = asyncio.Lock()
         self._broken: str | None = None
 
     async def execute(self, code: str) -> ExecutionResult:
         async with self._lock:
-            if self._thread is None:
+            if self._engine is None:
                 raise RuntimeError("this context was disposed")
             if self._broken is not None:
                 return ExecutionResult(
@@ -194,21 +237,19 @@ class HostDrivenContext:
                         "Error", f"this context can no longer run code: {self._broken}"
                     ),
                 )
-            return await self._run(self._thread, code)
+            return await self._run(self._engine, code)
 
-    async def _run(self, thread: EngineThread, code: str) -> ExecutionResult:
+    async def _run(self, engine: Engine, code: str) -> ExecutionResult:
         config = self._config
-        session = self._session
         loop = asyncio.get_running_loop()
         timeout_s = config.timeout / 1000
         started = time.monotonic()
         logs: list[str] = []
-        turns = _Turns(
-            session,
-            config.bindings,
-            loop,
-            started + timeout_s,
-            lambda entries: self._emit_logs(entries, logs),
+        run = RunState(
+            deadline=started + timeout_s,
+            bindings=config.bindings,
+            loop=loop,
+            stream=lambda entries: self._emit_logs(entries, logs),
         )
         in_flight: dict[asyncio.Task[tuple[bool, Any]], tuple[int, str]] = {}
         completed: list[asyncio.Task[tuple[bool, Any]]] = []
@@ -236,16 +277,15 @@ class HostDrivenContext:
             completed.append(task)
             wake()
 
-        async def engine(first: Callable[[float], str]) -> Turn:
+        async def engine_turn(call: Coroutine[Any, Any, Turn]) -> Turn:
             nonlocal engine_call
-            engine_call = thread.submit(turns.step, first)
+            engine_call = asyncio.ensure_future(call)
             try:
                 return await engine_call
             except asyncio.CancelledError:
                 if not overdue:
                     raise
                 self._broken = "the engine did not stop at its time limit"
-                self._thread = None
                 raise EngineStop("timeout") from None
             finally:
                 engine_call = None
@@ -254,9 +294,8 @@ class HostDrivenContext:
             loop.call_later(timeout_s, on_deadline),
             loop.call_later(timeout_s + _ENGINE_GRACE_S, on_overdue),
         )
-        program = wrap_program(code)
         try:
-            turn = await engine(functools.partial(session.start, program))
+            turn = await engine_turn(engine.start(wrap_program(code), run))
             while True:
                 self._emit_logs(turn["logs"], logs)
                 if turn["state"] == 1:
@@ -275,8 +314,7 @@ class HostDrivenContext:
                 if ready:
                     # Tools that finished at once: resume the program now, without waiting
                     # for slower ones (their results go in a later turn).
-                    results = "[" + ",".join(ready) + "]"
-                    turn = await engine(functools.partial(session.resume, results))
+                    turn = await engine_turn(engine.resume("[" + ",".join(ready) + "]", run))
                     continue
                 if not in_flight:
                     return self._failed(
@@ -301,8 +339,7 @@ class HostDrivenContext:
                     ok, value = task.result()
                     parts.append(_encode_result(call_id, ok, value, name))
                 completed.clear()
-                results = "[" + ",".join(parts) + "]"
-                turn = await engine(functools.partial(session.resume, results))
+                turn = await engine_turn(engine.resume("[" + ",".join(parts) + "]", run))
         except EngineStop as stop:
             if stop.kind in ("timeout", "memory"):
                 # The engine unwound mid-program; its state is not trustworthy any more.
@@ -360,8 +397,8 @@ class HostDrivenContext:
             detail = ""
             if elapsed * 1000 < self._config.timeout * 0.9:
                 detail = (
-                    f" (stopped after {elapsed * 1000:.0f} ms: the {self._engine} engine counts"
-                    " CPU time of the whole process, so concurrent work shortens the budget)"
+                    f" (stopped after {elapsed * 1000:.0f} ms: the {self._engine_name} engine"
+                    " counts CPU time of the whole process, so concurrent work shortens it)"
                 )
             return self._timeout_error(detail)
         if stop.kind == "memory":
@@ -371,18 +408,9 @@ class HostDrivenContext:
         return normalize(stop.name, stop.message, stop.stack)
 
     async def dispose(self) -> None:
-        """Free the engine. The thread does it after any queued work, then returns to the
-        pool; nothing here waits for that round trip."""
-        thread, self._thread = self._thread, None
-        if thread is None:
-            return
-        thread.post(self._retire, thread)
-
-    def _retire(self, thread: EngineThread) -> None:
-        try:
-            self._session.close()
-        finally:
-            self._release(thread)
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            await engine.close()
 
     async def __aenter__(self) -> HostDrivenContext:
         return self

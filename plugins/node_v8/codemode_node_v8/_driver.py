@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from codemode.errors import ConfigError, DriverUnavailableError
 from codemode.isolate import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_MS, IsolateConfig
-from codemode.sandbox import HostDrivenContext, pool, prelude_config
+from codemode.sandbox import HostDrivenContext, ThreadedEngine, pool, prelude_config
 from codemode_node_v8._probe import ProbeResult, cached_probe, probe_mini_racer
 from codemode_node_v8._session import V8Session
 
@@ -66,7 +66,7 @@ class NodeIsolateDriver:
         except BaseException:
             pool.release(thread)
             raise
-        return HostDrivenContext(config, thread, session, pool.release, "V8")
+        return HostDrivenContext(config, ThreadedEngine(thread, session, pool.release), "V8")
 
 
 def create_node_isolate_driver(

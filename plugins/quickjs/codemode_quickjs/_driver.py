@@ -21,7 +21,14 @@ import _quickjs
 
 from codemode.errors import ConfigError
 from codemode.isolate import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_MS, IsolateConfig
-from codemode.sandbox import PRELUDE, EngineStop, HostDrivenContext, pool, prelude_config
+from codemode.sandbox import (
+    PRELUDE,
+    EngineStop,
+    HostDrivenContext,
+    ThreadedEngine,
+    pool,
+    prelude_config,
+)
 
 DEFAULT_MAX_STACK_SIZE = 512 * 1024
 _MB = 1024 * 1024
@@ -127,7 +134,7 @@ class QuickJSIsolateDriver:
         except BaseException:
             pool.release(thread)
             raise
-        return HostDrivenContext(config, thread, session, pool.release, "QuickJS")
+        return HostDrivenContext(config, ThreadedEngine(thread, session, pool.release), "QuickJS")
 
 
 def create_quickjs_isolate_driver(

@@ -106,16 +106,24 @@ def _forget(task: asyncio.Task[Any]) -> None:
 
 
 Turn = dict[str, Any]
+# orjson's nesting limit, and so the deepest value that can leave the sandbox.
+_MAX_DEPTH = 1024
 
 
 def parse_turn(text: str) -> Turn:
     """The prelude's ``collect()`` output as a dict (a broken protocol is the program's doing)."""
     try:
         turn: Turn = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        raise EngineStop(
-            "error", "Error", "the program broke the sandbox's internal protocol"
-        ) from None
+    except orjson.JSONDecodeError as exc:
+        if "depth limit" in str(exc):
+            raise EngineStop(
+                "error",
+                ErrorName.SERIALIZATION,
+                "a value leaving the sandbox (the return value or a tool's argument) is nested"
+                f" more than {_MAX_DEPTH} levels deep; flatten it",
+            ) from None
+        message = "the program broke the sandbox's internal protocol"
+        raise EngineStop("error", "Error", message) from None
     return turn
 
 

@@ -25,6 +25,13 @@
   const freeze = Object.freeze;
   const toString = Object.prototype.toString;
   const join = Array.prototype.join;
+  const isWellFormed = String.prototype.isWellFormed;
+  const toWellFormed = String.prototype.toWellFormed;
+  // Text leaves the sandbox as UTF-8, which cannot carry a lone UTF-16 surrogate: those
+  // become U+FFFD, as any UTF-8 encoder would make them.
+  function __cm_text(value) {
+    return isWellFormed.call(value) ? value : toWellFormed.call(value);
+  }
   const config = parse(configJson);
   const pending = new Map();
   let outbox = [];
@@ -96,7 +103,7 @@
         }
         budget -= (typeof v === "string" ? v.length : 8) + key.length;
         if (budget < 0) throw __cm_output_limit(what, limit);
-        return v;
+        return typeof v === "string" ? __cm_text(v) : v;
       });
     } catch (error) {
       if (error && (error.name === "SerializationError" || error.name === "OutputLimitError")) throw error;
@@ -141,6 +148,7 @@
       for (let i = 0; i < arguments.length; i++) parts[parts.length] = __cm_inspect(arguments[i], 0);
       let message = "";
       for (let i = 0; i < parts.length; i++) message += (i ? " " : "") + parts[i];
+      message = __cm_text(message);
       logChars += message.length + 1;
       if (logChars > config.maxLogChars) {
         __cm_fail("OutputLimitError", "console output exceeded the limit of " + config.maxLogChars + " characters; log less, or return the data instead");

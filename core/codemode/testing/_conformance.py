@@ -397,3 +397,21 @@ class DriverConformance:
         context = await driver.create_context(IsolateConfig())
         await context.dispose()
         await context.dispose()
+
+    @_sync
+    async def test_lone_surrogates_become_replacement_characters(
+        self, driver: IsolateDriver
+    ) -> None:
+        result = await run_program(
+            driver, "console.log('a\\ud800b');\nreturn { text: 'x\\udc00y' }"
+        )
+        assert result.success, result.error
+        assert result.value == {"text": "x\ufffdy"}
+        assert result.logs == ["a\ufffdb"]
+
+    @_sync
+    async def test_too_deeply_nested_values_are_named(self, driver: IsolateDriver) -> None:
+        code = "let o = {};\nfor (let i = 0; i < 2000; i++) o = { o };\nreturn o"
+        result = await run_program(driver, code)
+        assert _error_name(result) in ("SerializationError", "StackOverflowError")
+        assert (await run_program(driver, "return 'fine'")).value == "fine"

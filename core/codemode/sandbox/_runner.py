@@ -320,8 +320,9 @@ class HostDrivenContext:
                         started_tool.add_done_callback(on_tool_done)
                         in_flight[started_tool] = (call_id, name)
                 if ready:
-                    # Tools that finished at once: resume the program now, without waiting
-                    # for slower ones (their results go in a later turn).
+                    # Tools that finished at once: resume the program now, with whatever
+                    # slower tools have finished meanwhile, without waiting for the rest.
+                    ready.extend(self._take(completed, in_flight))
                     turn = await engine_turn(engine.resume("[" + ",".join(ready) + "]", run))
                     continue
                 if not in_flight:
@@ -341,12 +342,7 @@ class HostDrivenContext:
                 if not completed:
                     waiting = ", ".join(sorted({name for _, name in in_flight.values()}))
                     return self._failed(self._timeout_error(f" while waiting on {waiting}"), logs)
-                parts = []
-                for task in completed:
-                    call_id, name = in_flight.pop(task)
-                    ok, value = task.result()
-                    parts.append(_encode_result(call_id, ok, value, name))
-                completed.clear()
+                parts = self._take(completed, in_flight)
                 turn = await engine_turn(engine.resume("[" + ",".join(parts) + "]", run))
         except EngineStop as stop:
             if stop.kind in ("timeout", "memory"):
@@ -360,6 +356,20 @@ class HostDrivenContext:
                 task.remove_done_callback(on_tool_done)
                 task.cancel()
                 task.add_done_callback(_forget)
+
+    @staticmethod
+    def _take(
+        completed: list[asyncio.Task[tuple[bool, Any]]],
+        in_flight: dict[asyncio.Task[tuple[bool, Any]], tuple[int, str]],
+    ) -> list[str]:
+        """Encoded results of the finished tool tasks, which leave ``in_flight``."""
+        parts = []
+        for task in completed:
+            call_id, name = in_flight.pop(task)
+            ok, value = task.result()
+            parts.append(_encode_result(call_id, ok, value, name))
+        completed.clear()
+        return parts
 
     def _emit_logs(self, entries: list[list[str]], logs: list[str]) -> None:
         sink = self._config.on_console

@@ -1,8 +1,8 @@
 """The V8 isolate driver: mini-racer isolates run by codemode's host-driven loop.
 
 Each context is one V8 isolate (mini-racer runs it on a thread of its own, with the JIT),
-with codemode's prelude and this driver's setup installed, driven from one of the kit's
-pooled engine threads like the QuickJS driver. Before the first context of the
+with codemode's prelude and this driver's setup installed, driven straight from the event
+loop by ``V8Engine`` (no engine thread of the kit's). Before the first context of the
 process, a child process checks that the engine loads at all (``probe_mini_racer``).
 """
 
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import cast
 
 from codemode.errors import ConfigError, DriverUnavailableError
 from codemode.isolate import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_MS, IsolateConfig
-from codemode.sandbox import HostDrivenContext, ThreadedEngine, pool, prelude_config
+from codemode.sandbox import Engine, HostDrivenContext, prelude_config
+from codemode_node_v8._engine import V8Engine
 from codemode_node_v8._probe import ProbeResult, cached_probe, probe_mini_racer
-from codemode_node_v8._session import V8Session
 
 _MB = 1024 * 1024
 
@@ -58,15 +59,10 @@ class NodeIsolateDriver:
                     " Use the QuickJS driver instead: pip install codemode-quickjs, and"
                     ' driver="quickjs" (or [driver] name = "quickjs" in codemode.toml)'
                 )
-        thread = pool.acquire()
-        try:
-            session = await thread.call(
-                V8Session, prelude_config(config), config.memory_limit * _MB
-            )
-        except BaseException:
-            pool.release(thread)
-            raise
-        return HostDrivenContext(config, ThreadedEngine(thread, session, pool.release), "V8")
+        engine = await V8Engine.create(prelude_config(config), config.memory_limit * _MB)
+        # The kit types Engine.start/resume as coroutines but awaits them through
+        # asyncio.ensure_future, which takes V8Engine's futures as they are (no Task each).
+        return HostDrivenContext(config, cast(Engine, engine), "V8")
 
 
 def create_node_isolate_driver(

@@ -1,0 +1,39 @@
+"""Reading what V8 reports: a script's exception, and the stack of a failed program."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from codemode.sandbox import EngineStop, Turn
+
+_HEAD: Final = re.compile(
+    r"^<anonymous>:(?P<line>\d+): (?P<name>[A-Za-z_$][\w$]*): (?P<message>.*)$"
+)
+# V8 names a method frame "at Object.__cm_start [as start] (...)"; the kit drops prelude frames
+# by a leading "__cm_" only.
+_METHOD_FRAME: Final = re.compile(r"(\s+at (?:async )?)[\w$.]+\.(__cm_[\w$]+) \[as [\w$]+\]")
+
+
+def plain_prelude_frames(turn: Turn) -> Turn:
+    """The turn of a failed program, with V8's method frames of the prelude named as the
+    kit recognizes them."""
+    error = turn.get("error") or {}
+    if isinstance(error.get("stack"), str):
+        error["stack"] = _METHOD_FRAME.sub(r"\1\2", error["stack"])
+    return turn
+
+
+def engine_error(text: str) -> EngineStop:
+    """An exception mini-racer reported for a script: ``<anonymous>:LINE: Name: message``,
+    then the source line and a caret line under the position."""
+    lines = text.split("\n")
+    match = _HEAD.match(lines[0])
+    if match is None:
+        return EngineStop("error", "Error", lines[0])
+    name, message = match["name"], match["message"]
+    column = lines[2].find("^") + 1 if len(lines) > 2 and "^" in lines[2] else 1
+    stack = f"{name}: {message}\n    at <anonymous>:{match['line']}:{column}"
+    if name == "RangeError" and "call stack" in message:
+        return EngineStop("stack", name, message, stack)
+    return EngineStop("error", name, message, stack)

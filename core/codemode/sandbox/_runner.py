@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -176,9 +176,9 @@ class Engine(Protocol):
     may serve inline tool calls itself (``serve_inline``) before returning.
     """
 
-    async def start(self, program: str, run: RunState) -> Turn: ...
+    def start(self, program: str, run: RunState) -> Awaitable[Turn]: ...
 
-    async def resume(self, results: str, run: RunState) -> Turn: ...
+    def resume(self, results: str, run: RunState) -> Awaitable[Turn]: ...
 
     async def close(self) -> None: ...
 
@@ -285,7 +285,7 @@ class HostDrivenContext:
             completed.append(task)
             wake()
 
-        async def engine_turn(call: Coroutine[Any, Any, Turn]) -> Turn:
+        async def engine_turn(call: Awaitable[Turn]) -> Turn:
             nonlocal engine_call
             engine_call = asyncio.ensure_future(call)
             try:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import cast
 
 from codemode.errors import ConfigError, DriverUnavailableError
 from codemode.isolate import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_MS, IsolateConfig
-from codemode.sandbox import Engine, HostDrivenContext, prelude_config
+from codemode.sandbox import HostDrivenContext, prelude_config
 from codemode_node_v8._engine import V8Engine
 from codemode_node_v8._probe import ProbeResult, cached_probe, probe_mini_racer
 
@@ -62,7 +61,7 @@ class NodeIsolateDriver:
         engine = await V8Engine.create(prelude_config(config), config.memory_limit * _MB)
         # The kit types Engine.start/resume as coroutines but awaits them through
         # asyncio.ensure_future, which takes V8Engine's futures as they are (no Task each).
-        return HostDrivenContext(config, cast(Engine, engine), "V8")
+        return HostDrivenContext(config, engine, "V8")
 
 
 def create_node_isolate_driver(

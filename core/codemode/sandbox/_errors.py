@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from codemode.errors import ConfigError
 from codemode.isolate import NormalizedError
 
 PROGRAM_PREFIX = "(async function __cm_main() {"
@@ -93,3 +94,12 @@ def normalize(name: str, message: str, stack: str | None) -> NormalizedError:
 def limit_error(name: str, message: str) -> NormalizedError:
     """A limit was hit: no program frame to point at."""
     return NormalizedError(name=name, message=message, stack=f"{name}: {message}")
+
+
+def check_driver_options(engine: str, options: dict[str, object]) -> None:
+    """``ConfigError`` unless every option is an integer > 0 (for a driver's constructor)."""
+    for name, value in options.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ConfigError(
+                f"{engine} driver option {name} must be an integer > 0, got {value!r}"
+            )

@@ -13,17 +13,11 @@ from dataclasses import dataclass
 
 from codemode.errors import ConfigError, DriverUnavailableError
 from codemode.isolate import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_MS, IsolateConfig
-from codemode.sandbox import HostDrivenContext, prelude_config
+from codemode.sandbox import HostDrivenContext, check_driver_options, prelude_config
 from codemode_node_v8._engine import V8Engine
 from codemode_node_v8._probe import ProbeResult, cached_probe, probe_mini_racer
 
 _MB = 1024 * 1024
-
-
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"V8 driver option {name} must be an integer > 0, got {value!r}")
-    return value
 
 
 async def _checked_probe() -> ProbeResult:
@@ -42,8 +36,9 @@ class NodeIsolateDriver:
     skip_probe: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("memory_limit", "timeout"):
-            _positive_int(name, getattr(self, name))
+        check_driver_options(
+            "V8", {name: getattr(self, name) for name in ("memory_limit", "timeout")}
+        )
         if not isinstance(self.skip_probe, bool):
             raise ConfigError(
                 f"V8 driver option skip_probe must be true or false, got {self.skip_probe!r}"

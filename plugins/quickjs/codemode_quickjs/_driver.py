@@ -19,13 +19,13 @@ from typing import Any
 
 import _quickjs
 
-from codemode.errors import ConfigError
 from codemode.isolate import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_MS, IsolateConfig
 from codemode.sandbox import (
     PRELUDE,
     EngineStop,
     HostDrivenContext,
     ThreadedEngine,
+    check_driver_options,
     pool,
     prelude_config,
 )
@@ -104,12 +104,6 @@ class QuickJSSession:
         self._context = None
 
 
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"QuickJS driver option {name} must be an integer > 0, got {value!r}")
-    return value
-
-
 @dataclass(frozen=True)
 class QuickJSIsolateDriver:
     """Makes QuickJS contexts. ``timeout`` and ``memory_limit`` are defaults for code mode."""
@@ -119,8 +113,10 @@ class QuickJSIsolateDriver:
     max_stack_size: int = DEFAULT_MAX_STACK_SIZE
 
     def __post_init__(self) -> None:
-        for name in ("memory_limit", "timeout", "max_stack_size"):
-            _positive_int(name, getattr(self, name))
+        check_driver_options(
+            "QuickJS",
+            {name: getattr(self, name) for name in ("memory_limit", "timeout", "max_stack_size")},
+        )
 
     async def create_context(self, config: IsolateConfig) -> HostDrivenContext:
         thread = pool.acquire()

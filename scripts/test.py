@@ -2,26 +2,85 @@
 
 Usage (from the Quick start): python3 -m uv run --all-packages scripts/test.py [pytest args]
 Extra arguments go to every pytest run (for example ``-x`` or ``-k conformance``).
+
+Last, the core's tests run once more in a throwaway virtualenv holding the *lowest* version
+that each ``pyproject.toml`` allows of every direct dependency, so the lower bounds stay true.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MEMBERS = [ROOT / "core", *sorted((ROOT / "plugins").iterdir())]
+# What the core's tests import besides the core: the quickjs driver (the CLI and code-mode
+# tests run programs on it). The testing extra brings pytest and pytest-asyncio.
+LOWEST_REQUIREMENTS = ["./core[testing]", "./plugins/quickjs"]
+# Pinned, not lowest: they are the harness, not something users install with codemode
+# (the root config's ``timeout = 120`` is pytest-timeout's option).
+HARNESS = ["pytest-timeout"]
 
 
-def run(title: str, *command: str) -> bool:
+def run(title: str, *command: str, env: dict[str, str] | None = None) -> bool:
     print(f"\n== {title}: {' '.join(command)}", flush=True)
     started = time.perf_counter()
-    code = subprocess.call(command, cwd=ROOT)
+    code = subprocess.call(command, cwd=ROOT, env=env)
     outcome = "ok" if code == 0 else f"FAILED ({code})"
     print(f"== {title}: {outcome} in {time.perf_counter() - started:.1f}s")
     return code == 0
+
+
+def dev_pin(name: str) -> str:
+    """The root ``dev`` group's requirement for ``name`` (``pytest-timeout==2.4.0``)."""
+    workspace = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    group: list[str] = workspace["dependency-groups"]["dev"]
+    return next(req for req in group if re.split(r"[\s\[<>=!~;]", req, maxsplit=1)[0] == name)
+
+
+def lowest_direct(extra: list[str]) -> bool:
+    """The core's tests with the lowest allowed version of every direct dependency."""
+    # ``uv run`` (the README's command) says where uv is; else it must be on PATH.
+    uv = os.environ.get("UV") or shutil.which("uv")
+    if uv is None:
+        print("\n== lowest direct versions: FAILED (uv not found; pip install uv)")
+        return False
+    with tempfile.TemporaryDirectory(prefix="codemode-lowest-") as scratch:
+        venv = Path(scratch) / "venv"
+        python = str(venv / ("Scripts" if os.name == "nt" else "bin") / "python")
+        # The tests must use this venv's ``codemode``, and any program they start with it.
+        env = {**os.environ, "VIRTUAL_ENV": str(venv)}
+        env["PATH"] = os.pathsep.join([str(Path(python).parent), env.get("PATH", "")])
+        return (
+            run("lowest: new venv", uv, "venv", "--quiet", "--python", sys.executable, str(venv))
+            and run(
+                "lowest: install",
+                uv,
+                "pip",
+                "install",
+                "--quiet",
+                "--python",
+                python,
+                # Without this, the workspace's sources would install codemode editable, and
+                # the wheel a user gets (package data, py.typed) would go untested.
+                "--no-sources",
+                "--resolution",
+                "lowest-direct",
+                *LOWEST_REQUIREMENTS,
+                *(dev_pin(name) for name in HARNESS),
+            )
+            and run("lowest: installed", uv, "pip", "freeze", "--python", python)
+            and run(
+                "lowest: core tests", python, "-m", "pytest", "-q", "core/tests", *extra, env=env
+            )
+        )
 
 
 def main() -> int:
@@ -41,6 +100,7 @@ def main() -> int:
             )
     dirs = [str(m / "tests") for m in MEMBERS if any((m / "tests").glob("test_*.py"))]
     results["pytest all"] = run("all tests together", python, "-m", "pytest", "-q", *dirs, *extra)
+    results["lowest direct versions"] = lowest_direct(extra)
     failed = [name for name, ok in results.items() if not ok]
     print("\n" + ("all checks passed" if not failed else "FAILED: " + ", ".join(failed)))
     return 1 if failed else 0

@@ -5,23 +5,36 @@ host tool is an async ``external_<name>(input)`` function, and only the program'
 value goes back to the model.
 
 >>> from codemode import create_code_mode, tool
+
+The names below load on first use (PEP 562), so ``import codemode`` (and ``codemode.isolate``,
+``codemode.errors``, ``codemode.hookspecs``, which a driver plugin needs) stays cheap: no
+pydantic, jsonschema or tree-sitter until a tool or a code-mode tool is built.
 """
 
-from codemode.code_mode import (
-    CodeMode,
-    create_code_mode,
-    create_code_mode_system_prompt,
-    create_code_mode_tool,
-)
-from codemode.config import load_config
-from codemode.hookspecs import hookimpl
-from codemode.tools import Tool, ToolExecutionContext, tool, tool_definition
-from codemode.trust import (
-    create_always_trusted_strategy,
-    create_custom_trust_strategy,
-    create_default_trust_strategy,
-    create_relaxed_trust_strategy,
-)
+from __future__ import annotations
+
+# Not ``typing.TYPE_CHECKING``: importing ``typing`` would be most of what this module costs.
+# Type checkers treat any name ``TYPE_CHECKING`` as true.
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from codemode.code_mode import (
+        CodeMode,
+        create_code_mode,
+        create_code_mode_system_prompt,
+        create_code_mode_tool,
+    )
+    from codemode.config import load_config
+    from codemode.hookspecs import hookimpl
+    from codemode.tools import Tool, ToolExecutionContext, tool, tool_definition
+    from codemode.trust import (
+        create_always_trusted_strategy,
+        create_custom_trust_strategy,
+        create_default_trust_strategy,
+        create_relaxed_trust_strategy,
+    )
 
 __all__ = [
     "CodeMode",
@@ -39,3 +52,51 @@ __all__ = [
     "tool",
     "tool_definition",
 ]
+
+# Where each public name lives; must match the TYPE_CHECKING imports above (a test checks).
+_HOMES = {
+    "CodeMode": "codemode.code_mode",
+    "Tool": "codemode.tools",
+    "ToolExecutionContext": "codemode.tools",
+    "create_always_trusted_strategy": "codemode.trust",
+    "create_code_mode": "codemode.code_mode",
+    "create_code_mode_system_prompt": "codemode.code_mode",
+    "create_code_mode_tool": "codemode.code_mode",
+    "create_custom_trust_strategy": "codemode.trust",
+    "create_default_trust_strategy": "codemode.trust",
+    "create_relaxed_trust_strategy": "codemode.trust",
+    "hookimpl": "codemode.hookspecs",
+    "load_config": "codemode.config",
+    "tool": "codemode.tools",
+    "tool_definition": "codemode.tools",
+}
+
+
+if not TYPE_CHECKING:
+    # Hidden from type checkers, which see the imports above instead and so still report a
+    # misspelt ``codemode.tol`` (a module ``__getattr__`` would make every name valid).
+
+    def __getattr__(name: str) -> Any:
+        import importlib
+
+        home = _HOMES.get(name)
+        if home is None:
+            raise AttributeError(f"module 'codemode' has no attribute {name!r}")
+        value = getattr(importlib.import_module(home), name)
+        # Kept as a real global, so the next lookup does not come through here.
+        globals()[name] = value
+        return value
+
+
+def __dir__() -> list[str]:
+    from types import ModuleType
+
+    # The public names (loaded or not), the dunders and the subpackages imported so far, but
+    # not what this module uses for itself (``TYPE_CHECKING``).
+    own = {
+        name
+        for name, value in globals().items()
+        if name.startswith("__")
+        or (isinstance(value, ModuleType) and value.__name__.startswith("codemode."))
+    }
+    return sorted(own | set(__all__))

@@ -19,6 +19,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
 from codemode import plugins
+from codemode._pydantic_errors import Location, describe_validation_error, dotted_path
 from codemode.errors import ConfigError, PluginNotFoundError
 from codemode.isolate import (
     DEFAULT_MAX_LOG_BYTES,
@@ -142,16 +143,19 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[tuple[str, str], tuple[st
     return found
 
 
+def _config_key(loc: Location) -> str:
+    """``("driver", "timeout")`` -> ``[driver] timeout``: the section as written in the file."""
+    if not loc:
+        return ""
+    section = f"[{loc[0]}]"
+    return f"{section} {dotted_path(loc[1:])}" if len(loc) > 1 else section
+
+
 def _describe(exc: pydantic.ValidationError, where: str, prefix: str) -> ConfigError:
-    parts = []
-    for err in exc.errors(include_url=False):
-        loc = [str(part) for part in err["loc"]]
-        key = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else f"[{loc[0]}]" if loc else ""
-        reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        if err["type"] not in ("extra_forbidden", "missing"):
-            reason += f" (got {err.get('input')!r})"
-        parts.append(f"{prefix}{key}: {reason}")
-    return ConfigError(f"{where}: " + "; ".join(parts))
+    detail = describe_validation_error(
+        exc, lambda loc: prefix + _config_key(loc), unknown_key="unknown key"
+    )
+    return ConfigError(f"{where}: {detail}")
 
 
 def _validate(data: dict[str, Any], where: str) -> CodeModeConfig:

@@ -13,25 +13,24 @@ model can read them and fix its code on the next try.
     ├── ToolDefinitionError (TypeError) a tool cannot be built from what you gave
     │   └── SecretParameterError       a parameter looks like a secret (on_secret_parameter="throw")
     ├── DriverUnavailableError         an engine cannot load on this machine
-    ├── ToolError                      a tool call failed on the host
-    │   ├── ToolInputError             the input failed the tool's input schema
-    │   └── ToolOutputError            the output failed the tool's output schema
-    └── ProgramError                   raised only by helpers that turn a failed result into
-                                       an exception (``CodeMode.run(..., raise_on_error=True)``)
+    ├── ContextError (RuntimeError)    a context used against its life cycle: a second program,
+    │                                  or after dispose (or disposed while its program ran)
+    ├── MissingExtraError (ImportError) an optional part is not installed; says what to pip install
+    └── ToolError                      a tool call failed on the host
+        ├── ToolInputError             the input failed the tool's input schema
+        └── ToolOutputError            the output failed the tool's output schema
 
 Program failure names (``ErrorName``): ``SyntaxError``, the JS error's own name,
 ``ToolInputError``, ``ToolOutputError``, ``TimeoutError``, ``MemoryLimitError``,
-``StackOverflowError``, ``ToolCallLimitError``, ``OutputLimitError``, ``SerializationError``
-and, for the Cloudflare driver, ``WorkerUnavailableError``, ``WorkerAuthError``,
-``WorkerProtocolError``.
+``StackOverflowError``, ``ToolCallLimitError``, ``OutputLimitError``, ``SerializationError``,
+``DriverError`` (the driver itself failed: a bug, a lost engine, a broken protocol message),
+for the Cloudflare driver ``WorkerUnavailableError``, ``WorkerAuthError``,
+``WorkerProtocolError``, and for process isolation ``WorkerCrashedError``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
-
-if TYPE_CHECKING:
-    from codemode.isolate import NormalizedError
+from typing import Final
 
 
 class CodeModeError(Exception):
@@ -58,6 +57,27 @@ class DriverUnavailableError(CodeModeError):
     """An isolate engine cannot load on this machine (for example a failed probe)."""
 
 
+class MissingExtraError(CodeModeError, ImportError):
+    """An optional part of codemode needs a package that is not installed.
+
+    The message names the ``pip install "codemode[<extra>]"`` that adds it; ``name`` is the
+    missing module (as on any ``ImportError``) and ``extra`` the extra that provides it.
+    """
+
+    def __init__(self, module: str, extra: str) -> None:
+        super().__init__(
+            f"codemode[{extra}] needs {module}, which is not installed:"
+            f' pip install "codemode[{extra}]"',
+            name=module,
+        )
+        self.extra = extra
+
+
+class ContextError(CodeModeError, RuntimeError):
+    """An isolate context or driver was used against its life cycle: a context runs one
+    program, and nothing runs after ``dispose`` (or a driver's ``aclose``)."""
+
+
 class ToolError(CodeModeError):
     """A tool call failed on the host; ``name`` is what the sandbox sees as ``error.name``."""
 
@@ -74,15 +94,6 @@ class ToolOutputError(ToolError):
     """A tool's output failed validation; the message names the tool and the field."""
 
     name = "ToolOutputError"
-
-
-class ProgramError(CodeModeError):
-    """The model's program failed; carries the normalized error the sandbox reported."""
-
-    def __init__(self, error: NormalizedError) -> None:
-        where = f" (line {error.line})" if error.line is not None else ""
-        super().__init__(f"{error.name}: {error.message}{where}")
-        self.error = error
 
 
 class SecretParameterWarning(UserWarning):
@@ -104,3 +115,5 @@ class ErrorName:
     WORKER_UNAVAILABLE: Final = "WorkerUnavailableError"
     WORKER_AUTH: Final = "WorkerAuthError"
     WORKER_PROTOCOL: Final = "WorkerProtocolError"
+    WORKER_CRASHED: Final = "WorkerCrashedError"
+    DRIVER: Final = "DriverError"

@@ -17,6 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from codemode._pydantic_errors import describe_validation_error, dotted_path
 from codemode.errors import ConfigError
 from codemode.hookspecs import hookimpl
 
@@ -121,11 +122,11 @@ def _parse_threshold(argument: str, value: object) -> TrustThreshold:
     try:
         return TrustThreshold.model_validate(dict(value))
     except ValidationError as exc:
-        reasons = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'value'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise ConfigError(f"{argument} is invalid: {reasons} (got {dict(value)!r})") from None
+        # Located like an attribute (``provisional_threshold.success_rate``) since the caller
+        # passed a Python argument; an unknown key keeps pydantic's wording, which is what
+        # ``TrustThreshold(succes=1)`` itself raises.
+        detail = describe_validation_error(exc, lambda loc: dotted_path(loc, argument))
+        raise ConfigError(detail) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+
 import codemode
 import codemode.code_mode
 import codemode.sandbox
@@ -60,3 +65,18 @@ def test_subpackages() -> None:
         "QuickJSIsolateDriver",
         "create_quickjs_isolate_driver",
     ]
+
+
+@pytest.mark.parametrize("package", ["codemode", "codemode_quickjs"])
+def test_installed_packages_are_typed(package: str) -> None:
+    # Checked on the installed package: a wheel that left py.typed out would fail here
+    # (scripts/test.py runs these tests on a non-editable install too).
+    assert files(package).joinpath("py.typed").is_file()
+
+
+def test_every_plugin_ships_py_typed() -> None:
+    plugins = Path(__file__).resolve().parents[2] / "plugins"
+    packages = sorted(plugins.glob("*/codemode_*/__init__.py"))
+    assert packages
+    for init in packages:
+        assert (init.parent / "py.typed").is_file(), init.parent

@@ -1,10 +1,12 @@
-"""Tools: schemas from signatures, validation both ways, contexts, sync and async, secrets."""
+"""Tools: schemas from signatures, validation both ways, contexts, sync and async.
+
+Secret-looking parameters are tested in test_secrets.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import warnings
 from typing import Annotated, Any, Literal
 
 import pytest
@@ -12,13 +14,10 @@ from pydantic import BaseModel, Field
 
 from codemode import Tool, ToolExecutionContext, tool, tool_definition
 from codemode.errors import (
-    SecretParameterError,
-    SecretParameterWarning,
     ToolDefinitionError,
     ToolInputError,
     ToolOutputError,
 )
-from codemode.tools import check_secret_parameters, looks_like_secret
 
 
 class Weather(BaseModel):
@@ -220,37 +219,6 @@ async def test_never_returning_tool_can_be_cancelled() -> None:
 
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(hang.execute({}), 0.05)
-
-
-@pytest.mark.parametrize(
-    ("name", "secret"),
-    [
-        ("api_key", True),
-        ("apiKey", True),
-        ("password", True),
-        ("auth_token", True),
-        ("client_secret", True),
-        ("max_tokens", False),
-        ("city", False),
-        ("author", False),
-    ],
-)
-def test_looks_like_secret(name: str, secret: bool) -> None:
-    assert looks_like_secret(name) is secret
-
-
-def test_secret_policies() -> None:
-    schema = {"type": "object", "properties": {"url": {}, "apiKey": {}}}
-    with pytest.warns(SecretParameterWarning, match="apiKey"):
-        check_secret_parameters("callApi", schema, "warn")
-    with pytest.raises(SecretParameterError, match="callApi"):
-        check_secret_parameters("callApi", schema, "throw")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        check_secret_parameters("callApi", schema, "ignore")
-    seen: list[tuple[str, str]] = []
-    check_secret_parameters("callApi", schema, lambda tool, param: seen.append((tool, param)))
-    assert seen == [("callApi", "apiKey")]
 
 
 async def test_sync_tool_events_are_delivered_on_the_loop_thread() -> None:

@@ -4,7 +4,12 @@
 (ours or a third party's) runs it by subclassing it with a ``driver`` fixture.
 """
 
-from codemode.testing._conformance import DriverConformance, run_program
-from codemode.testing._tools import Recorder, bindings, echo, fail, sleep
+from codemode._extras import require_extra
+
+# First, so that without pytest the error says which extra to install.
+require_extra("pytest", "testing")
+
+from codemode.testing._conformance import DriverConformance, run_program  # noqa: E402 (after the check)
+from codemode.testing._tools import Recorder, bindings, echo, fail, sleep  # noqa: E402 (after the check)
 
 __all__ = ["DriverConformance", "Recorder", "bindings", "echo", "fail", "run_program", "sleep"]

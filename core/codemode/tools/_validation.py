@@ -12,37 +12,13 @@ from typing import Any, Protocol
 import jsonschema
 import pydantic
 
+from codemode._pydantic_errors import describe_validation_error, dotted_path, join_problems
 from codemode.errors import ToolError, ToolOutputError
 
 
 class Validator(Protocol):
     def validate(self, value: Any) -> Any:
         """Return the value to pass on, or raise the validator's ToolError."""
-
-
-def _where(loc: tuple[int | str, ...] | list[int | str], root: str) -> str:
-    path = root
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return path
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def describe_pydantic_error(exc: pydantic.ValidationError, root: str) -> str:
-    parts = []
-    for err in exc.errors(include_url=False)[:5]:
-        detail = err["msg"]
-        if err["type"] not in ("missing", "extra_forbidden"):
-            detail += f" (got {_short(err.get('input'))})"
-        elif err["type"] == "extra_forbidden":
-            detail = "unexpected field"
-        parts.append(f"{_where(err['loc'], root)}: {detail}")
-    more = exc.error_count() - len(parts)
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
 class PydanticValidator:
@@ -60,7 +36,9 @@ class PydanticValidator:
         try:
             return self._adapter.validate_python(value)
         except pydantic.ValidationError as exc:
-            detail = describe_pydantic_error(exc, self._root)
+            detail = describe_validation_error(
+                exc, lambda loc: dotted_path(loc, self._root), unknown_key="unexpected field"
+            )
             raise self._error(f"{self._tool}: {detail}") from None
 
     def dump(self, value: Any) -> Any:
@@ -93,12 +71,10 @@ class JsonSchemaValidator:
     def validate(self, value: Any) -> Any:
         errors = sorted(self._validator.iter_errors(value), key=lambda e: list(e.absolute_path))
         if errors:
-            parts = [
-                f"{_where(list(e.absolute_path), self._root)}: {e.message}" for e in errors[:5]
+            problems = [
+                f"{dotted_path(list(e.absolute_path), self._root)}: {e.message}" for e in errors
             ]
-            more = len(errors) - len(parts)
-            tail = f"; and {more} more" if more > 0 else ""
-            raise self._error(f"{self._tool}: " + "; ".join(parts) + tail)
+            raise self._error(f"{self._tool}: {join_problems(problems)}")
         return value
 
 

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
         create_code_mode_tool,
     )
     from codemode.config import load_config
+    from codemode.context import ToolExecutionContext
     from codemode.hookspecs import hookimpl
-    from codemode.tools import Tool, ToolExecutionContext, tool, tool_definition
+    from codemode.tools import Tool, tool, tool_definition
     from codemode.trust import (
         create_always_trusted_strategy,
         create_custom_trust_strategy,
@@ -57,7 +58,7 @@ __all__ = [
 _HOMES = {
     "CodeMode": "codemode.code_mode",
     "Tool": "codemode.tools",
-    "ToolExecutionContext": "codemode.tools",
+    "ToolExecutionContext": "codemode.context",
     "create_always_trusted_strategy": "codemode.trust",
     "create_code_mode": "codemode.code_mode",
     "create_code_mode_system_prompt": "codemode.code_mode",

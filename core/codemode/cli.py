@@ -213,6 +213,9 @@ def exec_command(
     sink: Callable[[str, Any], None] | None = None
     if not quiet:
         sink = EventPrinter(Console(stderr=True), json_events)
-    result = asyncio.run(code_mode.run(code, ToolExecutionContext(sink)))
+    try:
+        result = asyncio.run(code_mode.run(code, ToolExecutionContext(sink)))
+    except CodeModeError as exc:  # the driver cannot run here, or is misconfigured
+        _fail_usage(str(exc))
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
     sys.exit(0 if result["success"] else PROGRAM_ERROR)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, PrivateAttr
 
 from codemode import plugins
 from codemode._pydantic_errors import Location, describe_validation_error, dotted_path
@@ -52,6 +52,8 @@ class LimitsSection(BaseModel):
     max_tool_calls: PositiveInt = DEFAULT_MAX_TOOL_CALLS
     max_log_bytes: PositiveInt = DEFAULT_MAX_LOG_BYTES
     max_result_bytes: PositiveInt = DEFAULT_MAX_RESULT_BYTES
+    max_code_chars: PositiveInt = 128 * 1024
+    """The longest ``typescriptCode`` accepted, in characters."""
 
 
 class SkillsSection(BaseModel):
@@ -83,6 +85,15 @@ class CodeModeConfig(BaseModel):
     skills: SkillsSection = Field(default_factory=SkillsSection)
     model: ModelSection = Field(default_factory=ModelSection)
     source: str | None = Field(default=None, exclude=True)
+    _explicit: frozenset[tuple[str, str]] = PrivateAttr(default=frozenset())
+
+    def is_set(self, section: str, key: str) -> bool:
+        """Whether ``[section] key`` was given (in the file, an environment variable or the
+        constructor) rather than left at its default."""
+        if (section, key) in self._explicit:
+            return True
+        part = getattr(self, section, None)
+        return isinstance(part, BaseModel) and key in part.model_fields_set
 
 
 _SECTIONS = ("driver", "limits", "skills", "model")
@@ -206,6 +217,7 @@ def load_config(
             raise _describe(exc, f"environment variable {variable}", "") from None
         explicit[(section, key)] = f"environment variable {variable}"
     config.source = source
+    config._explicit = frozenset(explicit)
     if check_plugins:
         for (section, key), kind in _PLUGIN_KEYS.items():
             origin = explicit.get((section, key))
@@ -218,4 +230,18 @@ def load_config(
                 plugins.lookup(kind, name)
             except PluginNotFoundError as exc:
                 raise PluginNotFoundError(f"{origin}: [{section}] {key}: {exc}") from None
+        _check_driver_options(config, explicit.get(("driver", "options"), where))
     return config
+
+
+def _check_driver_options(config: CodeModeConfig, origin: str) -> None:
+    """``[driver] options`` must be keyword arguments the chosen driver's factory takes."""
+    options = config.driver.options
+    if not options:
+        return
+    try:
+        plugins.check_options("driver", config.driver.name, options)
+    except PluginNotFoundError:
+        return  # the default driver is not installed: create_code_mode says so when used
+    except ConfigError as exc:
+        raise ConfigError(f"{origin}: [driver] options: {exc}") from None

@@ -1,7 +1,13 @@
-"""The context a tool receives: where it sends custom events, and which call it serves."""
+"""The context a tool receives: where it sends custom events, and which call it serves.
+
+Part of the contract layer (with ``codemode.isolate`` and ``codemode.errors``): tools, drivers
+and the code-mode tool all use it, and it depends on nothing else in codemode.
+"""
 
 from __future__ import annotations
 
+# asyncio for annotations only, imported for real so that typing.get_type_hints works on
+# every public class (it costs about as much as the rest of codemode.isolate).
 import asyncio
 from collections.abc import Callable
 from typing import Any

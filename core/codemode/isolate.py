@@ -16,12 +16,10 @@ import math
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
+from codemode.context import ToolExecutionContext
 from codemode.errors import ConfigError
-
-if TYPE_CHECKING:
-    from codemode.tools import ToolExecutionContext
 
 ConsoleLevel = Literal["log", "info", "warn", "error"]
 
@@ -138,11 +136,21 @@ class ExecutionResult:
     value: Any = None
     error: NormalizedError | None = None
     logs: list[str] = field(default_factory=list)
+    tool_calls: int = 0
+    """How many ``external_*`` calls the program made (0 when a driver does not count)."""
+    tool_result_bytes: int = 0
+    """JSON bytes of tool results delivered into the sandbox (they stay there)."""
 
 
 @runtime_checkable
 class IsolateContext(Protocol):
-    """One sandbox: runs one program, then is disposed."""
+    """One sandbox: runs one program, then is disposed.
+
+    ``execute`` returns the program's outcome, whatever the program does; it raises only for
+    the host's own mistakes (``codemode.errors.ContextError``: a second program, or a context
+    already disposed). ``dispose`` may be called at any time, twice included; a program still
+    running is stopped.
+    """
 
     async def execute(self, code: str) -> ExecutionResult: ...
 

@@ -9,6 +9,7 @@ and install it with ``use_plugin_manager``.
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pluggy
 
 from codemode import hookspecs
-from codemode.errors import PluginNotFoundError
+from codemode.errors import ConfigError, PluginNotFoundError
 
 if TYPE_CHECKING:
     from codemode.isolate import IsolateDriver
@@ -158,8 +159,33 @@ def lookup(kind: Kind, name: str) -> Any:
     return found
 
 
+def check_options(kind: Kind, name: str, options: dict[str, Any]) -> None:
+    """``ConfigError`` unless the factory registered as ``name`` takes ``options`` as
+    keyword arguments (a factory's own checks of the values run when it is called)."""
+    factory = lookup(kind, name)
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return  # a builtin or C factory: it speaks for itself when called
+    try:
+        signature.bind(**options)
+    except TypeError as exc:
+        accepted = [
+            p.name
+            for p in signature.parameters.values()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        ]
+        takes = ", ".join(accepted) if accepted else "no options"
+        raise ConfigError(
+            f"the {_LABELS[kind]} {name!r} does not take {sorted(options)}: {exc} (it takes:"
+            f" {takes})"
+        ) from None
+
+
 def load_driver(name: str, **options: Any) -> IsolateDriver:
-    """An isolate driver by name (``quickjs``, ``node``/``v8``, ``cloudflare``, ...)."""
+    """An isolate driver by name (``quickjs``, ``node``/``v8``, ``cloudflare``, ...), made
+    with exactly ``options`` (checked against the factory's parameters first)."""
+    check_options("driver", name, options)
     driver: IsolateDriver = lookup("driver", name)(**options)
     return driver
 

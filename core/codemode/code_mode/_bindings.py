@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from codemode.code_mode import _events as events
+from codemode.code_mode._registry import EXTERNAL, BindingKind, ToolRegistry
 from codemode.tools import EventSink, Tool, ToolExecutionContext
 
 
@@ -17,12 +18,15 @@ class EventedBinding:
     with ``execute_inline`` (see ``codemode.isolate.InlineToolBinding``).
     """
 
-    __slots__ = ("_context", "_tool", "function_name", "inline")
+    __slots__ = ("_context", "_tool", "function_name", "inline", "kind")
 
-    def __init__(self, tool: Tool, context: ToolExecutionContext) -> None:
+    def __init__(
+        self, tool: Tool, context: ToolExecutionContext, kind: BindingKind = EXTERNAL
+    ) -> None:
         self._tool = tool
         self._context = context
-        self.function_name = f"external_{tool.name}"
+        self.kind = kind
+        self.function_name = kind.function_name(tool.name)
         self.inline = tool.is_sync
 
     @property
@@ -89,5 +93,9 @@ class EventedBinding:
         )
 
 
-def bind_tools(tools: list[Tool], context: ToolExecutionContext) -> dict[str, EventedBinding]:
-    return {f"external_{tool.name}": EventedBinding(tool, context) for tool in tools}
+def bind_tools(registry: ToolRegistry, context: ToolExecutionContext) -> dict[str, EventedBinding]:
+    """One binding per registry entry, as the registry is now (for one execution)."""
+    return {
+        entry.function_name: EventedBinding(entry.tool, context, entry.kind)
+        for entry in registry.entries()
+    }

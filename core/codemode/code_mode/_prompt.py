@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from codemode.tools import Tool
+from codemode.code_mode._registry import Entry, ToolRegistry
 from codemode.typescript.stubs import ToolSignature, render_tool_stubs
 
 _TEMPLATE = """\
@@ -41,9 +39,10 @@ More functions exist but are not described here. Before using any of them, call 
 """
 
 
-def signature(tool: Tool) -> ToolSignature:
+def signature(entry: Entry) -> ToolSignature:
+    tool = entry.tool
     return ToolSignature(
-        function_name=f"external_{tool.name}",
+        function_name=entry.function_name,
         tool_name=tool.name,
         description=tool.description,
         input_schema=tool.input_schema,
@@ -52,11 +51,12 @@ def signature(tool: Tool) -> ToolSignature:
 
 
 def render_prompt(
-    tools: Sequence[Tool], *, timeout: int, memory_limit: int, max_tool_calls: int
+    registry: ToolRegistry, *, timeout: int, memory_limit: int, max_tool_calls: int
 ) -> str:
     """The prompt: rules, limits, declarations of eager tools, names of lazy ones."""
-    eager = [signature(tool) for tool in tools if not tool.lazy]
-    lazy = [tool.name for tool in tools if tool.lazy]
+    entries = registry.entries()
+    eager = [signature(entry) for entry in entries if not entry.tool.lazy]
+    lazy = [entry.function_name for entry in entries if entry.tool.lazy]
     stubs = render_tool_stubs(eager).strip() if eager else "// (no functions are described here)"
     text = (
         _TEMPLATE.replace("{timeout}", str(timeout))
@@ -65,5 +65,5 @@ def render_prompt(
         .replace("{stubs}", stubs)
     )
     if lazy:
-        text += _LAZY.replace("{names}", ", ".join(f"external_{name}" for name in lazy))
+        text += _LAZY.replace("{names}", ", ".join(lazy))
     return text

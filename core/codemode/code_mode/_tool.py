@@ -1,41 +1,36 @@
 """``execute_typescript``, ``discover_tools`` and ``create_code_mode``.
 
-Pipeline per call: validate input -> strip TypeScript on the host (positions kept, so errors
-point at the model's lines; a syntax error returns before any sandbox exists) -> a fresh
-context whose bindings emit events -> execute -> dispose, always.
+The tools a program can call come from a ``ToolRegistry`` consulted at every execution, and
+the system prompt is rendered from the same registry, so a tool added later is described and
+callable in the next execution. Limits have one owner, the runner: a driver's own ``timeout``
+and ``memory_limit`` are only defaults, and a driver loaded by name receives exactly the
+options the user gave (from code or from its config section), never another driver's.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from codemode import plugins
-from codemode.code_mode import _events as events
-from codemode.code_mode._bindings import bind_tools
 from codemode.code_mode._prompt import render_prompt, signature
+from codemode.code_mode._registry import EXTERNAL, ToolRegistry
+from codemode.code_mode._runner import DEFAULT_MAX_CODE_CHARS, CodeModeRunner
 from codemode.config import CodeModeConfig
-from codemode.errors import ConfigError, ErrorName, ToolInputError
+from codemode.errors import ToolInputError
 from codemode.isolate import (
     DEFAULT_MAX_LOG_BYTES,
     DEFAULT_MAX_RESULT_BYTES,
     DEFAULT_MAX_TOOL_CALLS,
     DEFAULT_MEMORY_LIMIT_MB,
     DEFAULT_TIMEOUT_MS,
-    ConsoleEntry,
-    ExecutionResult,
-    IsolateConfig,
     IsolateDriver,
-    NormalizedError,
 )
-from codemode.tools import SecretPolicy, Tool, ToolExecutionContext, check_secret_parameters
+from codemode.tools import SecretPolicy, Tool, ToolExecutionContext
 from codemode.tools._validation import PassThrough, PydanticValidator
-from codemode.typescript import TypeScriptSyntaxError, strip_types_cached
 from codemode.typescript.stubs import render_tool_stubs
 
 
@@ -76,103 +71,6 @@ _EXECUTE_DESCRIPTION = (
 )
 
 
-@dataclass
-class CodeModeRunner:
-    """Runs programs for one set of tools on one driver; shared by the tools it backs."""
-
-    driver: IsolateDriver
-    tools: list[Tool]
-    timeout: int
-    memory_limit: int
-    max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS
-    max_log_bytes: int = DEFAULT_MAX_LOG_BYTES
-    max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
-
-    def __post_init__(self) -> None:
-        # Fails early on a bad timeout (0, negative, infinite) or limit.
-        IsolateConfig(
-            timeout=self.timeout,
-            memory_limit=self.memory_limit,
-            max_tool_calls=self.max_tool_calls,
-            max_log_bytes=self.max_log_bytes,
-            max_result_bytes=self.max_result_bytes,
-        )
-
-    async def run(
-        self, typescript_code: str, context: ToolExecutionContext | None = None
-    ) -> dict[str, Any]:
-        """Run one program and return the ``execute_typescript`` result dict."""
-        context = context or ToolExecutionContext()
-        emit = context.emit_custom_event
-        started = time.perf_counter()
-        emit(
-            events.EXECUTION_STARTED,
-            {"timestamp": events.timestamp(), "codeLength": len(typescript_code)},
-        )
-        result = await self._execute(typescript_code, context)
-        error = result.error
-        emit(
-            events.EXECUTION_FINISHED,
-            {
-                "timestamp": events.timestamp(),
-                "durationMs": events.duration_ms(started),
-                "success": result.success,
-                "logCount": len(result.logs),
-                "error": error.to_json() if error else None,
-            },
-        )
-        return {
-            "success": result.success,
-            "result": result.value if result.success else None,
-            "logs": result.logs,
-            "error": error.to_json() if error else None,
-        }
-
-    async def _execute(self, code: str, context: ToolExecutionContext) -> ExecutionResult:
-        try:
-            javascript = strip_types_cached(code)
-        except TypeScriptSyntaxError as exc:
-            return ExecutionResult(
-                success=False,
-                error=NormalizedError(
-                    name=ErrorName.SYNTAX,
-                    message=exc.message,
-                    stack=f"SyntaxError: {exc.message}\n    at program.ts:{exc.line}:{exc.column}",
-                    line=exc.line,
-                    column=exc.column,
-                ),
-            )
-
-        def on_console(entry: ConsoleEntry) -> None:
-            context.emit_custom_event(
-                events.CONSOLE,
-                {"level": entry.level, "message": entry.message, "timestamp": events.timestamp()},
-            )
-
-        config = IsolateConfig(
-            bindings=dict(bind_tools(self.tools, context)),
-            timeout=self.timeout,
-            memory_limit=self.memory_limit,
-            max_tool_calls=self.max_tool_calls,
-            max_log_bytes=self.max_log_bytes,
-            max_result_bytes=self.max_result_bytes,
-            on_console=on_console,
-        )
-        sandbox = await self.driver.create_context(config)
-        try:
-            return await sandbox.execute(javascript)
-        finally:
-            await sandbox.dispose()
-
-    def system_prompt(self) -> str:
-        return render_prompt(
-            self.tools,
-            timeout=self.timeout,
-            memory_limit=self.memory_limit,
-            max_tool_calls=self.max_tool_calls,
-        )
-
-
 def _execute_tool(runner: CodeModeRunner) -> Tool:
     async def execute(args: ExecuteTypescriptInput, context: ToolExecutionContext) -> Any:
         return await runner.run(args.typescript_code, context)
@@ -193,21 +91,19 @@ def _execute_tool(runner: CodeModeRunner) -> Tool:
     )
 
 
-def _discovery_tool(tools: Sequence[Tool]) -> Tool:
-    by_name = {tool.name: tool for tool in tools}
-
+def _discovery_tool(registry: ToolRegistry) -> Tool:
     async def execute(args: DiscoverToolsInput, context: ToolExecutionContext) -> Any:
         found, unknown = [], []
         for requested in args.names:
-            name = requested.removeprefix("external_")
-            if name in by_name:
-                found.append(signature(by_name[name]))
+            entry = registry.find(requested) or registry.find(EXTERNAL.function_name(requested))
+            if entry is not None:
+                found.append(signature(entry))
             else:
                 unknown.append(requested)
         declarations = render_tool_stubs(found) if found else ""
         answer: dict[str, Any] = {"declarations": declarations, "unknown": unknown}
         if unknown:
-            answer["available"] = sorted(f"external_{name}" for name in by_name)
+            answer["available"] = sorted(entry.function_name for entry in registry.entries())
         return answer
 
     return Tool(
@@ -234,69 +130,92 @@ def _discovery_tool(tools: Sequence[Tool]) -> Tool:
     )
 
 
-def _check_tools(tools: Sequence[Tool], on_secret_parameter: SecretPolicy) -> list[Tool]:
-    seen: set[str] = set()
-    checked = []
-    for item in tools:
-        if not isinstance(item, Tool):
-            raise ConfigError(
-                f"tools must be Tool objects (use @tool or tool_definition(...).server(fn)), "
-                f"got {item!r}"
-            )
-        if item.name in seen:
-            raise ConfigError(f"two tools are named {item.name!r}; tool names must be unique")
-        seen.add(item.name)
-        check_secret_parameters(item.name, item.input_schema, on_secret_parameter)
-        checked.append(item)
-    return checked
+def _registry(tools: Sequence[Tool] | ToolRegistry, policy: SecretPolicy) -> ToolRegistry:
+    if isinstance(tools, ToolRegistry):
+        return tools
+    return ToolRegistry(tools, on_secret_parameter=policy)
+
+
+def _driver(driver: IsolateDriver | str | None, config: CodeModeConfig | None) -> IsolateDriver:
+    if driver is not None and not isinstance(driver, str):
+        return driver
+    name = driver or (config.driver.name if config else "quickjs")
+    # A config's [driver] options belong to the driver it names, and to no other.
+    same = config is not None and name == config.driver.name
+    options = dict(config.driver.options) if config is not None and same else {}
+    return plugins.load_driver(name, **options)
+
+
+def _limit(
+    given: int | None, config: CodeModeConfig | None, key: str, driver: IsolateDriver, default: int
+) -> int:
+    """The argument, else the config's value if it set one, else the driver's own, else the
+    default."""
+    if given is not None:
+        return given
+    if config is not None and config.is_set("driver", key):
+        value: int = getattr(config.driver, key)
+        return value
+    own = getattr(driver, key, None)
+    if isinstance(own, int) and not isinstance(own, bool):
+        return own
+    return default
 
 
 def _runner(
     driver: IsolateDriver | str | None,
-    tools: Sequence[Tool],
+    tools: Sequence[Tool] | ToolRegistry,
     timeout: int | None,
     memory_limit: int | None,
     config: CodeModeConfig | None,
     on_secret_parameter: SecretPolicy,
 ) -> CodeModeRunner:
+    registry = _registry(tools, on_secret_parameter)
+    chosen = _driver(driver, config)
     limits = config.limits if config else None
-    if timeout is None:
-        timeout = config.driver.timeout if config else getattr(driver, "timeout", None)
-    if memory_limit is None:
-        memory_limit = (
-            config.driver.memory_limit if config else getattr(driver, "memory_limit", None)
-        )
-    timeout = DEFAULT_TIMEOUT_MS if timeout is None else timeout
-    memory_limit = DEFAULT_MEMORY_LIMIT_MB if memory_limit is None else memory_limit
-    if driver is None or isinstance(driver, str):
-        name = driver or (config.driver.name if config else "quickjs")
-        options = dict(config.driver.options) if config else {}
-        driver = plugins.load_driver(name, timeout=timeout, memory_limit=memory_limit, **options)
     return CodeModeRunner(
-        driver=driver,
-        tools=_check_tools(tools, on_secret_parameter),
-        timeout=timeout,
-        memory_limit=memory_limit,
+        driver=chosen,
+        registry=registry,
+        timeout=_limit(timeout, config, "timeout", chosen, DEFAULT_TIMEOUT_MS),
+        memory_limit=_limit(memory_limit, config, "memory_limit", chosen, DEFAULT_MEMORY_LIMIT_MB),
         max_tool_calls=limits.max_tool_calls if limits else DEFAULT_MAX_TOOL_CALLS,
         max_log_bytes=limits.max_log_bytes if limits else DEFAULT_MAX_LOG_BYTES,
         max_result_bytes=limits.max_result_bytes if limits else DEFAULT_MAX_RESULT_BYTES,
+        max_code_chars=limits.max_code_chars if limits else DEFAULT_MAX_CODE_CHARS,
     )
 
 
-@dataclass
 class CodeMode:
     """What ``create_code_mode`` returns.
 
-    ``tool`` is ``execute_typescript``; ``system_prompt`` documents the sandbox functions;
-    ``discovery_tool`` is ``discover_tools`` when some tools are lazy, else None; ``tools`` is
-    the list to give the model (``execute_typescript``, plus ``discover_tools`` if present).
+    ``tool`` is ``execute_typescript``; ``system_prompt`` documents the sandbox functions of
+    the registry as it is now; ``discovery_tool`` is ``discover_tools`` when some tools are
+    lazy, else None; ``tools`` is the list to give the model (``execute_typescript``, plus
+    ``discover_tools`` when there is one); ``registry`` holds the tools programs can call:
+    add one and it is callable, and described, from the next execution on.
     """
 
-    tool: Tool
-    system_prompt: str
-    discovery_tool: Tool | None
-    tools: list[Tool]
-    runner: CodeModeRunner = field(repr=False)
+    def __init__(self, runner: CodeModeRunner) -> None:
+        self.runner = runner
+        self.tool = _execute_tool(runner)
+        self._discovery = _discovery_tool(runner.registry)
+
+    @property
+    def registry(self) -> ToolRegistry:
+        return self.runner.registry
+
+    @property
+    def system_prompt(self) -> str:
+        return self.runner.system_prompt()
+
+    @property
+    def discovery_tool(self) -> Tool | None:
+        return self._discovery if any(t.lazy for t in self.registry) else None
+
+    @property
+    def tools(self) -> list[Tool]:
+        discovery = self.discovery_tool
+        return [self.tool, discovery] if discovery else [self.tool]
 
     async def run(
         self, typescript_code: str, context: ToolExecutionContext | None = None
@@ -304,11 +223,14 @@ class CodeMode:
         """Run one program directly, without a model: the same dict the tool returns."""
         return await self.runner.run(typescript_code, context)
 
+    def __repr__(self) -> str:
+        return f"CodeMode(driver={self.runner.driver!r}, registry={self.registry!r})"
+
 
 def create_code_mode(
     *,
     driver: IsolateDriver | str | None = None,
-    tools: Sequence[Tool] = (),
+    tools: Sequence[Tool] | ToolRegistry = (),
     timeout: int | None = None,
     memory_limit: int | None = None,
     config: CodeModeConfig | None = None,
@@ -317,25 +239,17 @@ def create_code_mode(
     """The code-mode tool and its matching system prompt.
 
     ``driver`` is an ``IsolateDriver``, a registered driver name, or None for the config's
-    driver (``quickjs`` without a config). ``timeout`` (ms) and ``memory_limit`` (MB) default
-    to the config's, else the driver's own, else 30000 and 128.
+    driver (``quickjs`` without a config). ``tools`` is a list of tools or a ``ToolRegistry``
+    (shared, so tools added to it later are callable too). ``timeout`` (ms) and
+    ``memory_limit`` (MB) default to the config's, else the driver's own, else 30000 and 128.
     """
-    runner = _runner(driver, tools, timeout, memory_limit, config, on_secret_parameter)
-    execute_tool = _execute_tool(runner)
-    discovery = _discovery_tool(runner.tools) if any(t.lazy for t in runner.tools) else None
-    return CodeMode(
-        tool=execute_tool,
-        system_prompt=runner.system_prompt(),
-        discovery_tool=discovery,
-        tools=[execute_tool, discovery] if discovery else [execute_tool],
-        runner=runner,
-    )
+    return CodeMode(_runner(driver, tools, timeout, memory_limit, config, on_secret_parameter))
 
 
 def create_code_mode_tool(
     *,
     driver: IsolateDriver | str | None = None,
-    tools: Sequence[Tool] = (),
+    tools: Sequence[Tool] | ToolRegistry = (),
     timeout: int | None = None,
     memory_limit: int | None = None,
     config: CodeModeConfig | None = None,
@@ -347,12 +261,15 @@ def create_code_mode_tool(
 
 def create_code_mode_system_prompt(
     *,
-    tools: Sequence[Tool] = (),
+    tools: Sequence[Tool] | ToolRegistry = (),
     timeout: int = DEFAULT_TIMEOUT_MS,
     memory_limit: int = DEFAULT_MEMORY_LIMIT_MB,
     max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS,
 ) -> str:
     """The system prompt for these tools, with type stubs generated from their schemas."""
     return render_prompt(
-        list(tools), timeout=timeout, memory_limit=memory_limit, max_tool_calls=max_tool_calls
+        _registry(tools, "ignore"),
+        timeout=timeout,
+        memory_limit=memory_limit,
+        max_tool_calls=max_tool_calls,
     )

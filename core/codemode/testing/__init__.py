@@ -9,7 +9,8 @@ from codemode._extras import require_extra
 # First, so that without pytest the error says which extra to install.
 require_extra("pytest", "testing")
 
-from codemode.testing._conformance import DriverConformance, run_program  # noqa: E402 (after the check)
+from codemode.testing._conformance import DriverConformance  # noqa: E402 (after the check)
+from codemode.testing._harness import run_program  # noqa: E402 (after the check)
 from codemode.testing._tools import Recorder, bindings, echo, fail, sleep  # noqa: E402 (after the check)
 
 __all__ = ["DriverConformance", "Recorder", "bindings", "echo", "fail", "run_program", "sleep"]

@@ -25,6 +25,7 @@ from codemode.tools._validation import (
     PydanticValidator,
     Validator,
 )
+from codemode.typescript.naming import pascal_case
 
 Implementation = Callable[[Any, ToolExecutionContext], Awaitable[Any]]
 SyncImplementation = Callable[[Any, ToolExecutionContext], Any]
@@ -40,11 +41,6 @@ def _check_name(name: str) -> str:
             f"sandbox calls it as external_{name}(...)"
         )
     return name
-
-
-def _pascal(name: str) -> str:
-    parts = re.split(r"[_\W]+", name)
-    return "".join(p[:1].upper() + p[1:] for p in parts if p) or "Tool"
 
 
 class _JsonOutput:
@@ -73,16 +69,22 @@ class Tool:
         execute: Implementation | None = None,
         execute_sync: SyncImplementation | None = None,
         lazy: bool = False,
+        side_effects: bool = False,
         input_validator: Validator | None = None,
         output_validator: Validator | None = None,
     ) -> None:
         """Give ``execute`` (async), or ``execute_sync`` (a blocking function, which then runs
-        in a worker thread when awaited, or on a sandbox's own thread when a driver can)."""
+        in a worker thread when awaited, or on a sandbox's own thread when a driver can).
+
+        ``lazy`` tools are listed by name only in the system prompt (``discover_tools``
+        describes them); ``side_effects`` marks a tool that changes the world, which trust
+        policies may withhold from untrusted skills."""
         self.name = _check_name(name)
         self.description = description
         self.input_schema = input_schema
         self.output_schema = output_schema
         self.lazy = lazy
+        self.side_effects = side_effects
         if (execute is None) == (execute_sync is None):
             raise ToolDefinitionError(f"tool {name!r}: give exactly one of execute, execute_sync")
         self._execute = execute
@@ -148,7 +150,10 @@ class Tool:
         }
 
     def __repr__(self) -> str:
-        return f"Tool(name={self.name!r}{', lazy=True' if self.lazy else ''})"
+        flags = (", lazy=True" if self.lazy else "") + (
+            ", side_effects=True" if self.side_effects else ""
+        )
+        return f"Tool(name={self.name!r}{flags})"
 
 
 def _is_context(annotation: Any) -> bool:
@@ -161,7 +166,11 @@ def _docstring_description(fn: Callable[..., Any]) -> str:
 
 
 def _from_function(
-    fn: Callable[..., Any], name: str | None, description: str | None, lazy: bool
+    fn: Callable[..., Any],
+    name: str | None,
+    description: str | None,
+    lazy: bool,
+    side_effects: bool,
 ) -> Tool:
     tool_name = _check_name(name or fn.__name__)
     text = description if description is not None else _docstring_description(fn)
@@ -188,7 +197,7 @@ def _from_function(
         default = ... if param.default is param.empty else param.default
         fields[param.name] = (annotation, default)
     input_model = pydantic.create_model(
-        f"{_pascal(tool_name)}Input",
+        f"{pascal_case(tool_name) or 'Tool'}Input",
         __config__=pydantic.ConfigDict(extra="forbid"),
         **fields,
     )
@@ -227,6 +236,7 @@ def _from_function(
         execute=execute if is_async else None,
         execute_sync=None if is_async else execute_sync,
         lazy=lazy,
+        side_effects=side_effects,
         input_validator=input_validator,
         output_validator=output_validator,
     )
@@ -238,7 +248,11 @@ def tool(fn: Callable[..., Any], /) -> Tool: ...
 
 @overload
 def tool(
-    *, name: str | None = None, description: str | None = None, lazy: bool = False
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    lazy: bool = False,
+    side_effects: bool = False,
 ) -> Callable[[Callable[..., Any]], Tool]: ...
 
 
@@ -249,12 +263,15 @@ def tool(
     name: str | None = None,
     description: str | None = None,
     lazy: bool = False,
+    side_effects: bool = False,
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Turn a typed function (sync or async) into a ``Tool``.
 
     The input schema comes from the parameters and their type hints, the output schema from
     the return annotation, the description from ``description=`` or the docstring's first
     paragraph. A parameter annotated ``ToolExecutionContext`` receives the call's context.
+    ``lazy=True`` lists the tool by name only in the prompt; ``side_effects=True`` marks a tool
+    that changes the world (trust policies may withhold it from untrusted skills).
 
     >>> @tool
     ... def add(a: int, b: int) -> int:
@@ -264,8 +281,8 @@ def tool(
     ['a', 'b']
     """
     if fn is not None:
-        return _from_function(fn, name, description, lazy)
-    return lambda f: _from_function(f, name, description, lazy)
+        return _from_function(fn, name, description, lazy, side_effects)
+    return lambda f: _from_function(f, name, description, lazy, side_effects)
 
 
 def _schema_of(schema: SchemaLike, what: str, tool_name: str) -> dict[str, Any]:
@@ -289,10 +306,12 @@ class ToolDefinition:
         input_schema: SchemaLike,
         output_schema: SchemaLike | None,
         lazy: bool,
+        side_effects: bool = False,
     ) -> None:
         self.name = _check_name(name)
         self.description = description
         self.lazy = lazy
+        self.side_effects = side_effects
         self._input = input_schema
         self._output = output_schema
         self.input_schema = _schema_of(input_schema, "input_schema", name)
@@ -337,6 +356,7 @@ class ToolDefinition:
             execute=execute if is_async else None,
             execute_sync=None if is_async else call,
             lazy=self.lazy,
+            side_effects=self.side_effects,
             input_validator=input_validator,
             output_validator=output_validator,
         )
@@ -349,6 +369,7 @@ def tool_definition(
     input_schema: SchemaLike,
     output_schema: SchemaLike | None = None,
     lazy: bool = False,
+    side_effects: bool = False,
 ) -> ToolDefinition:
     """Declare a tool's name, description and schemas; add the code with ``.server(impl)``."""
-    return ToolDefinition(name, description, input_schema, output_schema, lazy)
+    return ToolDefinition(name, description, input_schema, output_schema, lazy, side_effects)

@@ -1,7 +1,20 @@
-"""TypeScript handling on the host: type stubs from JSON Schema, and type stripping."""
+"""TypeScript handling on the host: type stubs from JSON Schema, and type stripping.
 
-from codemode.typescript.strip import TypeScriptSyntaxError, strip_types, strip_types_cached
-from codemode.typescript.stubs import ToolSignature, render_tool_stubs, schema_to_type
+The names below load on first use (PEP 562): stripping needs tree-sitter, about 100 ms to
+import, and ``codemode.tools`` imports ``codemode.typescript.naming`` without needing it.
+"""
+
+from __future__ import annotations
+
+# As in ``codemode/__init__.py``: type checkers treat any name ``TYPE_CHECKING`` as true.
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from codemode._unicode import well_formed
+    from codemode.typescript.strip import TypeScriptSyntaxError, strip_types, strip_types_cached
+    from codemode.typescript.stubs import ToolSignature, render_tool_stubs, schema_to_type
 
 __all__ = [
     "ToolSignature",
@@ -10,4 +23,41 @@ __all__ = [
     "schema_to_type",
     "strip_types",
     "strip_types_cached",
+    "well_formed",
 ]
+
+# Where each public name lives; must match the TYPE_CHECKING imports above (a test checks).
+_HOMES = {
+    "ToolSignature": "codemode.typescript.stubs",
+    "TypeScriptSyntaxError": "codemode.typescript.strip",
+    "render_tool_stubs": "codemode.typescript.stubs",
+    "schema_to_type": "codemode.typescript.stubs",
+    "strip_types": "codemode.typescript.strip",
+    "strip_types_cached": "codemode.typescript.strip",
+    "well_formed": "codemode._unicode",
+}
+
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        import importlib
+
+        home = _HOMES.get(name)
+        if home is None:
+            raise AttributeError(f"module 'codemode.typescript' has no attribute {name!r}")
+        value = getattr(importlib.import_module(home), name)
+        globals()[name] = value  # the next lookup does not come through here
+        return value
+
+
+def __dir__() -> list[str]:
+    from types import ModuleType
+
+    own = {
+        name
+        for name, value in globals().items()
+        if name.startswith("__")
+        or (isinstance(value, ModuleType) and value.__name__.startswith("codemode."))
+    }
+    return sorted(own | set(__all__))

@@ -1,18 +1,21 @@
-"""TypeScript ``enum`` declarations rewritten as frozen JavaScript objects, line count kept."""
+"""TypeScript ``enum`` declarations rewritten as frozen JavaScript objects, line count kept.
+
+When every member folds to a constant (``_folding``) the enum is an object literal with the
+reverse mapping of each number; otherwise an IIFE assigns the members in order, as
+TypeScript's own output does, so a member may use the ones before it.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import re
-from collections.abc import Callable
-from typing import Final, TypeAlias
+from typing import Final
 
 import tree_sitter
 
+from codemode.typescript._folding import Value, evaluate, js_number
 from codemode.typescript._tree import Edit, apply, blank, node_text
-
-_Value: TypeAlias = float | bytes  # a number, or the source text of a string literal
 
 _PLAIN_NAME: Final = re.compile(rb"[A-Za-z_$][\w$]*")
 _RESERVED: Final = frozenset(
@@ -30,10 +33,10 @@ def rewrite_enum(src: bytes, node: tree_sitter.Node, edits: list[Edit]) -> bytes
     if name_node is None or body is None:
         return blank(node_text(src, node))
     name = node_text(src, name_node)
-    env: dict[bytes, _Value] = {}
+    env: dict[bytes, Value] = {}
     # (member node, key as a JS string literal, key if an identifier, value, initializer)
-    members: list[tuple[tree_sitter.Node, bytes, bytes | None, _Value | None, bytes | None]] = []
-    previous: _Value | None = -1.0
+    members: list[tuple[tree_sitter.Node, bytes, bytes | None, Value | None, bytes | None]] = []
+    previous: Value | None = -1.0
     for member in body.named_children:
         if member.type == "comment":
             continue
@@ -48,12 +51,12 @@ def rewrite_enum(src: bytes, node: tree_sitter.Node, edits: list[Edit]) -> bytes
         else:
             ident = node_text(src, key_node)
             literal = b'"%s"' % ident if _PLAIN_NAME.fullmatch(ident) else _js_string(ident)
-        value: _Value | None
+        value: Value | None
         initializer = None
         if value_node is None:
             value = previous + 1.0 if isinstance(previous, float) else None
         else:
-            value = _evaluate(src, value_node, env, name)
+            value = evaluate(src, value_node, env, name)
             if value is None:
                 initializer = apply(src, edits, value_node.start_byte, value_node.end_byte)
         if value is not None and ident is not None:
@@ -67,8 +70,10 @@ def rewrite_enum(src: bytes, node: tree_sitter.Node, edits: list[Edit]) -> bytes
             # A computed key, so that a member named __proto__ stays an own property.
             key = ident if ident is not None and ident != b"__proto__" else b"[%s]" % literal
             if isinstance(value, float):
-                number = _js_number(value)
-                reverse = number if value >= 0 and math.isfinite(value) else b"[%s]" % number
+                number = js_number(value)
+                # -1, -0 and NaN cannot be written as a key: [-1] computes the key "-1".
+                plain = math.isfinite(value) and not number.startswith(b"-")
+                reverse = number if plain else b"[%s]" % number
                 pieces.append((member, b"%s: %s, %s: %s," % (key, number, reverse, literal)))
             elif value is not None:
                 pieces.append((member, b"%s: %s," % (key, value)))
@@ -79,7 +84,7 @@ def rewrite_enum(src: bytes, node: tree_sitter.Node, edits: list[Edit]) -> bytes
     for member, literal, ident, value, initializer in members:
         slot = b"%s[%s]" % (name, literal)
         if isinstance(value, float):
-            code = b"%s[%s = %s] = %s;" % (name, slot, _js_number(value), literal)
+            code = b"%s[%s = %s] = %s;" % (name, slot, js_number(value), literal)
         elif isinstance(value, bytes):
             code = b"%s = %s;" % (slot, value)
         elif initializer is not None:
@@ -104,7 +109,7 @@ def rewrite_enum(src: bytes, node: tree_sitter.Node, edits: list[Edit]) -> bytes
 
 
 def _js_string(text: bytes) -> bytes:
-    return json.dumps(text.decode("utf-8", "surrogatepass"), ensure_ascii=False).encode()
+    return json.dumps(text.decode(), ensure_ascii=False).encode()
 
 
 def _layout(
@@ -130,114 +135,5 @@ def _move_to(src: bytes, offset: int, lines: int) -> bytes:
     if lines <= 0:
         return b" "
     line_start = src.rfind(b"\n", 0, offset) + 1
-    indent = len(src[line_start:offset].decode("utf-8", "surrogatepass"))
+    indent = len(src[line_start:offset].decode())
     return b"\n" * lines + b" " * indent
-
-
-_BINARY: Final[dict[bytes, Callable[[float, float], float]]] = {
-    b"+": lambda a, b: a + b,
-    b"-": lambda a, b: a - b,
-    b"*": lambda a, b: a * b,
-    b"/": lambda a, b: a / b,
-    b"%": math.fmod,
-    b"**": lambda a, b: float(a**b),
-    b"|": lambda a, b: float(_int32(a) | _int32(b)),
-    b"&": lambda a, b: float(_int32(a) & _int32(b)),
-    b"^": lambda a, b: float(_int32(a) ^ _int32(b)),
-    b"<<": lambda a, b: float(_int32(_int32(a) << (_uint32(b) & 31))),
-    b">>": lambda a, b: float(_int32(a) >> (_uint32(b) & 31)),
-    b">>>": lambda a, b: float(_uint32(a) >> (_uint32(b) & 31)),
-}
-_TRANSPARENT: Final = frozenset(
-    {"parenthesized_expression", "as_expression", "satisfies_expression", "non_null_expression"}
-)
-
-
-def _evaluate(
-    src: bytes, node: tree_sitter.Node, env: dict[bytes, _Value], enum: bytes
-) -> _Value | None:
-    """TypeScript's constant folding of enum initializers; None means "only at runtime"."""
-    kind = node.type
-    if kind == "number":
-        return _parse_number(node_text(src, node))
-    if kind == "string":
-        return node_text(src, node)
-    if kind == "template_string":
-        has_substitution = any(c.type == "template_substitution" for c in node.named_children)
-        return None if has_substitution else node_text(src, node)
-    if kind in _TRANSPARENT:
-        return _evaluate(src, node.named_child(0), env, enum)
-    if kind == "type_assertion":
-        return _evaluate(src, node.named_child(node.named_child_count - 1), env, enum)
-    if kind == "identifier":
-        return env.get(node_text(src, node))
-    if kind == "member_expression":
-        obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
-        if obj is not None and prop is not None and node_text(src, obj) == enum:
-            return env.get(node_text(src, prop))
-        return None
-    if kind == "unary_expression":
-        operator, argument = (
-            node.child_by_field_name("operator"),
-            node.child_by_field_name("argument"),
-        )
-        if operator is None or argument is None:
-            return None
-        value = _evaluate(src, argument, env, enum)
-        if not isinstance(value, float):
-            return None
-        op = node_text(src, operator)
-        if op == b"-":
-            return -value
-        if op == b"+":
-            return value
-        if op == b"~":
-            return float(~_int32(value))
-        return None
-    if kind == "binary_expression":
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        operator = node.child_by_field_name("operator")
-        if left is None or right is None or operator is None:
-            return None
-        function = _BINARY.get(node_text(src, operator))
-        a, b = _evaluate(src, left, env, enum), _evaluate(src, right, env, enum)
-        if function is None or not isinstance(a, float) or not isinstance(b, float):
-            return None
-        try:
-            return function(a, b)
-        except (ArithmeticError, ValueError, TypeError):
-            return None  # x / 0, or (-8) ** 0.5 turning complex: let the engine compute it
-    return None
-
-
-def _parse_number(text: bytes) -> float | None:
-    digits = text.replace(b"_", b"").lower()
-    try:
-        if digits[:2] in (b"0x", b"0o", b"0b"):
-            return float(int(digits, 0))
-        if len(digits) > 1 and digits[0] == ord("0") and digits[1:2].isdigit():
-            return None  # legacy octal: not valid in strict mode anyway
-        return float(digits)
-    except ValueError:
-        return None  # a BigInt, for instance
-
-
-def _js_number(value: float) -> bytes:
-    if math.isnan(value):
-        return b"NaN"
-    if math.isinf(value):
-        return b"Infinity" if value > 0 else b"-Infinity"
-    if value.is_integer() and abs(value) < 2**53:
-        return b"%d" % int(value)
-    return repr(value).encode()
-
-
-def _int32(value: float) -> int:
-    if not math.isfinite(value):
-        return 0
-    n = int(value) & 0xFFFFFFFF
-    return n - 0x100000000 if n >= 0x80000000 else n
-
-
-def _uint32(value: float) -> int:
-    return _int32(value) & 0xFFFFFFFF

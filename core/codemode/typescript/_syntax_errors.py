@@ -34,18 +34,23 @@ def position(src: bytes, offset: int) -> tuple[int, int]:
     return src.count(b"\n", 0, offset) + 1, column
 
 
-def _leaves(root: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
+def _leaves(root: tree_sitter.Node) -> Iterator[tuple[tree_sitter.Node, tree_sitter.Node | None]]:
+    """Every leaf in source order, with its parent (tree-sitter finds a parent from the root
+    down, which costs as much as the tree is deep, so the walk keeps the ancestors itself)."""
     cursor = root.walk()
+    ancestors: list[tree_sitter.Node] = []
     while True:
         node = cursor.node
         assert node is not None
         if node.child_count == 0:
-            yield node
+            yield node, ancestors[-1] if ancestors else None
         elif cursor.goto_first_child():
+            ancestors.append(node)
             continue
         while not cursor.goto_next_sibling():
             if not cursor.goto_parent():
                 return
+            ancestors.pop()
 
 
 def _first_error(root: tree_sitter.Node) -> tree_sitter.Node:
@@ -97,17 +102,21 @@ def _valid_symbols(state: int) -> frozenset[int]:
 def syntax_error(root: tree_sitter.Node, src: bytes) -> TypeScriptSyntaxError:
     """Describe the first syntax error as an engine would, at the model's own position."""
     first = _first_error(root)
-    leaves = [leaf for leaf in _leaves(root) if not leaf.is_extra and not leaf.is_missing]
+    pairs = [pair for pair in _leaves(root) if not pair[0].is_extra and not pair[0].is_missing]
+    leaves = [leaf for leaf, _ in pairs]
 
-    for leaf in leaves if first.is_error else ():
+    for leaf, parent in pairs if first.is_error else ():
         if leaf.start_byte >= first.end_byte:
             break
-        if leaf.start_byte >= first.start_byte and leaf.type in ("'", '"', "`"):
-            parent = leaf.parent
-            if parent is not None and parent.is_error:
-                kind = "template" if leaf.type == "`" else "string"
-                line, column = position(src, leaf.start_byte)
-                return TypeScriptSyntaxError(f"Unterminated {kind} literal", line, column)
+        if (
+            leaf.start_byte >= first.start_byte
+            and leaf.type in ("'", '"', "`")
+            and parent is not None
+            and parent.is_error
+        ):
+            kind = "template" if leaf.type == "`" else "string"
+            line, column = position(src, leaf.start_byte)
+            return TypeScriptSyntaxError(f"Unterminated {kind} literal", line, column)
 
     # Replay the tokens against the parse table: the first token no state accepts is what
     # a JavaScript engine would call unexpected. Near an error the recorded states may come
@@ -150,7 +159,9 @@ def _unexpected(src: bytes, leaf: tree_sitter.Node) -> TypeScriptSyntaxError:
     if len(text) > 30:
         text = text[:27] + "..."
     kind = leaf.type
-    if kind in _IDENTIFIERS:
+    if len(text) == 1 and not text.isprintable():
+        message = f"Invalid character U+{ord(text):04X}"  # a NUL or a control character
+    elif kind in _IDENTIFIERS:
         message = f"Unexpected identifier '{text}'"
     elif kind == "number":
         message = f"Unexpected number '{text}'"

@@ -6,6 +6,11 @@ a source map. The few TypeScript constructs that have runtime meaning (``enum`` 
 constructor parameter properties) are rewritten in place without changing the line count.
 The program runs as the body of an async function: top-level ``await`` and ``return`` are
 accepted, ``export`` is dropped and ``import`` is rejected.
+
+Stripping is total: for any ``str`` it returns JavaScript or raises `TypeScriptSyntaxError`
+with a line and a column, in time linear in the length of the program. Lone surrogates are
+read as U+FFFD (``well_formed``), and a tree nested more than 60,000 levels deep is refused
+(``_nesting``).
 """
 
 from __future__ import annotations
@@ -16,7 +21,11 @@ from typing import Final
 
 import tree_sitter
 
+from codemode._unicode import well_formed
+from codemode.typescript import _module_syntax
 from codemode.typescript._enums import rewrite_enum
+from codemode.typescript._module_syntax import Spans, remove
+from codemode.typescript._nesting import check_nesting
 from codemode.typescript._syntax_errors import TypeScriptSyntaxError, position, syntax_error
 from codemode.typescript._tree import (
     LANGUAGE,
@@ -30,22 +39,6 @@ from codemode.typescript._tree import (
 )
 
 __all__ = ["TypeScriptSyntaxError", "strip_types", "strip_types_cached"]
-
-_IMPORT_MESSAGE: Final = (
-    "import declarations are not available in the sandbox: "
-    "tools are global async functions named external_<name>"
-)
-_REEXPORT_MESSAGE: Final = (
-    "export ... from declarations are not available in the sandbox: "
-    "tools are global async functions named external_<name>"
-)
-_EXPORT_VALUE_MESSAGE: Final = (
-    "export default is not available: the program is the body of an async function, "
-    "so return the result instead"
-)
-_NAMESPACE_MESSAGE: Final = (
-    "namespace declarations are not supported in the sandbox: use a plain object instead"
-)
 
 # One query, so the tree is walked once in C; Python only sees the interesting nodes.
 _QUERY: Final = tree_sitter.Query(
@@ -84,47 +77,55 @@ _QUERY: Final = tree_sitter.Query(
     (arrow_function return_type: (_) @arrow_return)
     (arrow_function body: (type_assertion) @arrow_assertion)
     (required_parameter pattern: (this)) @this_param
-    [
-      (required_parameter [(accessibility_modifier) (override_modifier) "readonly"])
-      (optional_parameter [(accessibility_modifier) (override_modifier) "readonly"])
-    ] @param_property
+    ; Two patterns: as one alternation under formal_parameters, tree-sitter 0.26 matches
+    ; every method.
+    (method_definition parameters: (formal_parameters
+      (required_parameter [(accessibility_modifier) (override_modifier) "readonly"]))) @constructor
+    (method_definition parameters: (formal_parameters
+      (optional_parameter [(accessibility_modifier) (override_modifier) "readonly"]))) @constructor
     (enum_declaration) @enum
     (export_statement) @export
     [(import_statement) (import_alias)] @import
     [(internal_module) (module)] @namespace
+    (expression_statement [(internal_module) (module)]) @namespace_statement
     """,
 )
 
-# A removed statement followed by one of these could glue the statements around it
-# together (`let a = b` / `type T = U` / `(f)()`), so it leaves a `;` behind.
-_STATEMENT_HAZARD: Final = re.compile(rb"(?:\s|//[^\n]*|/\*.*?\*/)*+[(\[`+\-/]", re.DOTALL)
+# `let x: T` then a line starting with one of these would become `let x(...)`.
 _TAIL_HAZARD: Final = re.compile(rb"(?:\s|//[^\n]*|/\*.*?\*/)*+[(\[`]", re.DOTALL)
 _WHITESPACE_OR_SLASH: Final = frozenset(b" \t\r\n/")
+_COMMA: Final = re.compile(rb"(?:\s|//[^\n]*|/\*.*?\*/)*+,", re.DOTALL)
+_PARAMETER_MODIFIERS: Final = frozenset({"accessibility_modifier", "override_modifier", "readonly"})
 
 
 def strip_types(source: str) -> str:
     """Return JavaScript in which every remaining token keeps its line and column."""
-    src = source.encode("utf-8", "surrogatepass")
-    tree = PARSER.parse(src)
+    source = well_formed(source)
+    src = source.encode()
+    # tree-sitter's lexers read U+0000 as the end of the input, so a NUL in a string would
+    # look unterminated. U+0001 lexes as any other character inside strings, templates,
+    # comments and regular expressions, and is no token outside them, as U+0000 is not;
+    # only the parser sees it, every edit reads the real source.
+    tree = PARSER.parse(src.replace(b"\0", b"\x01") if b"\0" in src else src)
     root = tree.root_node
     if root.has_error:
         raise syntax_error(root, src)
+    check_nesting(root, src)
     captures = tree_sitter.QueryCursor(_QUERY).captures(root)
     if not captures:
         return source
 
     edits: list[Edit] = []
     problems: list[tuple[int, str]] = []
-    removed: list[tuple[int, int]] = []
+    removed = Spans()
 
     for node in captures.get("remove", ()):
         start, end = node.start_byte, node.end_byte
-        removed.append((start, end))
-        edits.append(_remove(src, start, end))
+        removed.add(start, end)
+        edits.append(remove(src, start, end))
     edits.extend(blank_edit(n.start_byte, n.end_byte) for n in captures.get("blank", ()))
     for node in captures.get("annotation", ()):
         start, end = node.start_byte, node.end_byte
-        # `let x: T` then a line starting with `(` would become `let x(...)`.
         if (
             end < len(src)
             and src[end] in _WHITESPACE_OR_SLASH
@@ -141,22 +142,28 @@ def strip_types(source: str) -> str:
     for node in captures.get("arrow_assertion", ()):
         _arrow_assertion(src, node, edits)
     for node in captures.get("this_param", ()):
-        following = node.next_sibling
-        end = (
-            following.end_byte if following is not None and following.type == "," else node.end_byte
-        )
-        edits.append(blank_edit(node.start_byte, end))
-    if "param_property" in captures:
-        _parameter_properties(src, captures["param_property"], edits)
+        # Its `,` goes too. Found in the text, not as the next sibling: tree-sitter finds a
+        # sibling through the parent, from the root down, at a cost as deep as the tree.
+        comma = _COMMA.match(src, node.end_byte)
+        edits.append(blank_edit(node.start_byte, comma.end() if comma else node.end_byte))
+    if "constructor" in captures:
+        _parameter_properties(src, captures["constructor"], edits)
     for node in captures.get("export", ()):
-        _export(src, node, edits, problems, removed)
+        _module_syntax.export(src, node, edits, problems, removed)
     for node in captures.get("import", ()):
-        _import(src, node, edits, problems, removed)
-    for node in captures.get("namespace", ()):
-        _namespace(src, node, edits, problems, removed)
+        _module_syntax.import_(src, node, edits, problems, removed)
+    if "namespace" in captures:
+        _module_syntax.namespaces(
+            src,
+            captures["namespace"],
+            captures.get("namespace_statement", []),
+            edits,
+            problems,
+            removed,
+        )
 
     if problems:
-        problems = [p for p in problems if not _inside(p[0], removed)]
+        problems = [p for p in problems if not removed.covers(p[0])]
         if problems:
             offset, message = min(problems)
             line, column = position(src, offset)
@@ -170,21 +177,11 @@ def strip_types(source: str) -> str:
         rewrites = [rewrite(n.start_byte, n.end_byte, rewrite_enum(src, n, edits)) for n in enums]
         edits.extend(rewrites)
     edits.sort()
-    return apply(src, edits, 0, len(src)).decode("utf-8", "surrogatepass")
+    return apply(src, edits, 0, len(src)).decode()
 
 
 strip_types_cached = functools.lru_cache(maxsize=256)(strip_types)
 """``strip_types`` memoized for the pipeline, where a model often resends one program."""
-
-
-def _remove(src: bytes, start: int, end: int) -> Edit:
-    if src[start] < 0x80 and _STATEMENT_HAZARD.match(src, end):
-        return rewrite(start, end, b";" + blank(src[start + 1 : end]))
-    return blank_edit(start, end)
-
-
-def _inside(offset: int, ranges: list[tuple[int, int]]) -> bool:
-    return any(start <= offset < end for start, end in ranges)
 
 
 def _arrow_return(src: bytes, node: tree_sitter.Node, edits: list[Edit]) -> None:
@@ -208,22 +205,24 @@ def _arrow_assertion(src: bytes, node: tree_sitter.Node, edits: list[Edit]) -> N
     edits.append(rewrite(node.end_byte, node.end_byte, b")"))
 
 
-def _parameter_properties(src: bytes, params: list[tree_sitter.Node], edits: list[Edit]) -> None:
-    names: dict[int, list[bytes]] = {}
-    bodies: dict[int, tree_sitter.Node] = {}
+def _parameter_properties(src: bytes, methods: list[tree_sitter.Node], edits: list[Edit]) -> None:
+    # Reached from the method down: tree-sitter finds a node's parent from the root down,
+    # which would cost as much as the tree is deep for every parameter.
     seen: set[int] = set()
-    for param in sorted(params, key=lambda node: node.start_byte):
-        pattern = param.child_by_field_name("pattern")
-        parameters = param.parent
-        method = parameters.parent if parameters is not None else None
-        body = method.child_by_field_name("body") if method is not None else None
-        if pattern is None or body is None or param.start_byte in seen:
+    for method in methods:
+        parameters = method.child_by_field_name("parameters")
+        body = method.child_by_field_name("body")
+        if parameters is None or body is None or method.start_byte in seen:
             continue
-        seen.add(param.start_byte)
-        names.setdefault(body.start_byte, []).append(node_text(src, pattern))
-        bodies[body.start_byte] = body
-    for key, body in bodies.items():
-        assignments = b" ".join(b"this.%s = %s;" % (name, name) for name in names[key])
+        seen.add(method.start_byte)
+        names = []
+        for param in parameters.named_children:
+            pattern = param.child_by_field_name("pattern")
+            if pattern is not None and any(c.type in _PARAMETER_MODIFIERS for c in param.children):
+                names.append(node_text(src, pattern))
+        if not names:
+            continue
+        assignments = b" ".join(b"this.%s = %s;" % (name, name) for name in names)
         at, prefix = body.start_byte + 1, b" "
         super_call = _super_statement(body)
         if super_call is not None:
@@ -243,105 +242,3 @@ def _super_statement(body: tree_sitter.Node) -> tree_sitter.Node | None:
             if function is not None and function.type == "super":
                 return statement
     return None
-
-
-_TYPE_ONLY_DECLARATIONS: Final = frozenset(
-    {"interface_declaration", "type_alias_declaration", "ambient_declaration", "function_signature"}
-)
-
-
-def _export(
-    src: bytes,
-    node: tree_sitter.Node,
-    edits: list[Edit],
-    problems: list[tuple[int, str]],
-    removed: list[tuple[int, int]],
-) -> None:
-    start, end = node.start_byte, node.end_byte
-    declaration = node.child_by_field_name("declaration")
-    if declaration is not None:
-        if declaration.type in _TYPE_ONLY_DECLARATIONS:
-            removed.append((start, end))
-            edits.append(_remove(src, start, end))
-        else:
-            edits.append(blank_edit(start, declaration.start_byte))
-        return
-    kinds = [child.type for child in node.children]
-    if "type" in kinds or ("as" in kinds and "namespace" in kinds):
-        removed.append((start, end))
-        edits.append(_remove(src, start, end))
-    elif "from" in kinds:
-        problems.append((start, _REEXPORT_MESSAGE))
-    elif "export_clause" in kinds:
-        edits.append(_remove(src, start, end))
-    else:
-        problems.append((start, _EXPORT_VALUE_MESSAGE))
-
-
-def _import(
-    src: bytes,
-    node: tree_sitter.Node,
-    edits: list[Edit],
-    problems: list[tuple[int, str]],
-    removed: list[tuple[int, int]],
-) -> None:
-    second = node.child(1).type if node.child_count > 1 else None
-    if second == "type":
-        type_only = True
-    elif second == "import_clause":
-        # `import { type A, type B } from "m"` only brings in types.
-        clause = node.child(1)
-        named = clause.named_child(0)
-        type_only = (
-            clause.named_child_count == 1
-            and named.type == "named_imports"
-            and all(s.child(0).type == "type" for s in named.named_children)
-        )
-    else:
-        type_only = False
-    if type_only:
-        removed.append((node.start_byte, node.end_byte))
-        edits.append(_remove(src, node.start_byte, node.end_byte))
-    else:
-        problems.append((node.start_byte, _IMPORT_MESSAGE))
-
-
-def _namespace(
-    src: bytes,
-    node: tree_sitter.Node,
-    edits: list[Edit],
-    problems: list[tuple[int, str]],
-    removed: list[tuple[int, int]],
-) -> None:
-    if _inside(node.start_byte, removed):
-        return
-    if _type_only_namespace(node):
-        # `namespace N {}` parses as an expression statement; take its `;` along.
-        parent = node.parent
-        target = parent if parent is not None and parent.type == "expression_statement" else node
-        removed.append((target.start_byte, target.end_byte))
-        edits.append(_remove(src, target.start_byte, target.end_byte))
-    else:
-        problems.append((node.start_byte, _NAMESPACE_MESSAGE))
-
-
-def _type_only_namespace(node: tree_sitter.Node) -> bool:
-    body = node.child_by_field_name("body")
-    if body is None:
-        return True
-    for statement in body.named_children:
-        kind = statement.type
-        if kind == "export_statement":
-            declaration = statement.child_by_field_name("declaration")
-            if declaration is None:
-                return False
-            statement, kind = declaration, declaration.type
-        if kind == "expression_statement":
-            statement = statement.named_child(0)
-            kind = statement.type
-        if kind in ("internal_module", "module"):
-            if not _type_only_namespace(statement):
-                return False
-        elif kind not in _TYPE_ONLY_DECLARATIONS and kind not in ("comment", "empty_statement"):
-            return False
-    return True

@@ -3,21 +3,27 @@
 Each context is one V8 isolate (mini-racer runs it on a thread of its own, with the JIT),
 with codemode's prelude and this driver's setup installed, driven straight from the event
 loop by ``V8Engine`` (no engine thread of the kit's). Before the first context of the
-process, a child process checks that the engine loads at all (``probe_mini_racer``).
+process, a child process runs the driver itself to check that it works on this machine
+(``probe_mini_racer``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from typing import Final
 
 from codemode.errors import ConfigError, DriverUnavailableError
 from codemode.isolate import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_MS, IsolateConfig
-from codemode.sandbox import HostDrivenContext, check_driver_options, prelude_config
+from codemode.sandbox import (
+    DEFAULT_MAX_CONCURRENCY,
+    HostDrivenDriver,
+    check_driver_options,
+    prelude_config,
+)
 from codemode_node_v8._engine import V8Engine
 from codemode_node_v8._probe import ProbeResult, cached_probe, probe_mini_racer
 
-_MB = 1024 * 1024
+_MB: Final = 1024 * 1024
 
 
 async def _checked_probe() -> ProbeResult:
@@ -27,24 +33,31 @@ async def _checked_probe() -> ProbeResult:
     return verdict
 
 
-@dataclass(frozen=True)
-class NodeIsolateDriver:
+class NodeIsolateDriver(HostDrivenDriver):
     """Makes V8 contexts. ``timeout`` and ``memory_limit`` are defaults for code mode."""
 
-    memory_limit: int = DEFAULT_MEMORY_LIMIT_MB
-    timeout: int = DEFAULT_TIMEOUT_MS
-    skip_probe: bool = False
-
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        memory_limit: int = DEFAULT_MEMORY_LIMIT_MB,
+        timeout: int = DEFAULT_TIMEOUT_MS,
+        skip_probe: bool = False,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    ) -> None:
         check_driver_options(
-            "V8", {name: getattr(self, name) for name in ("memory_limit", "timeout")}
+            "V8",
+            {"memory_limit": memory_limit, "timeout": timeout, "max_concurrency": max_concurrency},
         )
-        if not isinstance(self.skip_probe, bool):
+        if not isinstance(skip_probe, bool):
             raise ConfigError(
-                f"V8 driver option skip_probe must be true or false, got {self.skip_probe!r}"
+                f"V8 driver option skip_probe must be true or false, got {skip_probe!r}"
             )
+        super().__init__(max_concurrency=max_concurrency)
+        self.memory_limit = memory_limit
+        self.timeout = timeout
+        self.skip_probe = skip_probe
 
-    async def create_context(self, config: IsolateConfig) -> HostDrivenContext:
+    async def make_engine(self, config: IsolateConfig) -> V8Engine:
         if not self.skip_probe:
             verdict = await _checked_probe()
             if not verdict.compatible:
@@ -53,17 +66,27 @@ class NodeIsolateDriver:
                     " Use the QuickJS driver instead: pip install codemode-quickjs, and"
                     ' driver="quickjs" (or [driver] name = "quickjs" in codemode.toml)'
                 )
-        engine = await V8Engine.create(prelude_config(config), config.memory_limit * _MB)
-        # The kit types Engine.start/resume as coroutines but awaits them through
-        # asyncio.ensure_future, which takes V8Engine's futures as they are (no Task each).
-        return HostDrivenContext(config, engine, "V8")
+        return await V8Engine.create(prelude_config(config), config.memory_limit * _MB)
+
+    def __repr__(self) -> str:
+        return (
+            f"NodeIsolateDriver(memory_limit={self.memory_limit}, timeout={self.timeout},"
+            f" skip_probe={self.skip_probe}, max_concurrency={self.max_concurrency})"
+        )
 
 
 def create_node_isolate_driver(
     memory_limit: int = DEFAULT_MEMORY_LIMIT_MB,
     timeout: int = DEFAULT_TIMEOUT_MS,
     skip_probe: bool = False,
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
 ) -> NodeIsolateDriver:
-    """A V8 driver: ``memory_limit`` in MB, ``timeout`` in ms; ``skip_probe`` skips the
-    once-per-process check that the engine loads (run in a child process)."""
-    return NodeIsolateDriver(memory_limit=memory_limit, timeout=timeout, skip_probe=skip_probe)
+    """A V8 driver: ``memory_limit`` in MB and ``timeout`` in ms (code mode's defaults);
+    ``skip_probe`` skips the once-per-process trial run in a child process;
+    ``max_concurrency`` executions at once (more wait)."""
+    return NodeIsolateDriver(
+        memory_limit=memory_limit,
+        timeout=timeout,
+        skip_probe=skip_probe,
+        max_concurrency=max_concurrency,
+    )

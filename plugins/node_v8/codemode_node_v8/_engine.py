@@ -14,22 +14,21 @@ calls never touches the loop; any other turn is handed to the loop with
 awaits it through ``asyncio.ensure_future``, which passes a future through where it would wrap
 a coroutine in a new Task, a sizeable part of a turn's cost on the loop.
 
-At the deadline (``RunState.deadline``) a loop timer frees the isolate, which terminates
-whatever runs, a script or a microtask (``mr_cancel_task`` cannot stop microtasks). Out of
-memory, V8 terminates the program itself and the channel reports it from mini-racer's sticky
-flag. Freeing happens on the reaper thread (``_isolates``), never on the loop or on V8's
-thread.
+``close`` (the host calls it at the deadline, on dispose and on cancellation) frees the
+isolate, which terminates whatever runs, a script or a microtask (``mr_cancel_task`` cannot
+stop microtasks); the turn in flight fails with ``EngineStop("closed")``. Out of memory, V8
+terminates the program itself and the channel reports it from mini-racer's sticky flag.
+Freeing happens on a reaper thread (``_isolates``), never on the loop or on V8's thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import weakref
 from typing import Any, Final
 
-from codemode.sandbox import EngineStop, RunState, Turn, parse_turn, serve_inline
+from codemode.sandbox import EngineStop, EngineTraits, RunState, Turn, decode_turn, serve_inline
 from codemode_node_v8 import _isolates
 from codemode_node_v8._errors import engine_error, plain_prelude_frames
 from codemode_node_v8._native import (
@@ -62,7 +61,7 @@ def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
 
 
 def _closed() -> EngineStop:
-    return EngineStop("error", "Error", "this V8 context was closed")
+    return EngineStop("closed")
 
 
 class _Channel:
@@ -84,8 +83,6 @@ class _Channel:
         self._failure: tuple[int, str | None] | None = None
         self._pending: tuple[asyncio.Future[Turn], RunState] | None = None
         self.dead = False
-        self._timer: asyncio.TimerHandle | None = None
-        self._timed: RunState | None = None
 
     # Setting up ------------------------------------------------------------------------------
 
@@ -100,7 +97,7 @@ class _Channel:
         await ready
 
     def _make(self) -> None:
-        # On the keeper thread.
+        # On the home thread.
         if self.dead:
             return
         try:
@@ -126,14 +123,14 @@ class _Channel:
         self.scripts = install(prepared, config_json, memory_limit_bytes)
         native.eval(self.scripts.script, _INSTALL)
         if self.dead:
-            # Shut while this ran on the keeper thread: the free is ours to do.
+            # Shut while this ran on the home thread: the free is ours to do.
             _isolates.release(native)
 
     # Results, on V8's thread ---------------------------------------------------------------
 
     def _on_result(self, callback_id: int, kind: int, text: str | None, handle: int) -> None:
         if callback_id == _PREPARE:
-            # May come before the keeper thread has set self.native.
+            # May come before the home thread has set self.native.
             if kind == ARRAY:
                 self._argv = handle
             else:
@@ -180,7 +177,7 @@ class _Channel:
                 if not native.call(self._step, self._argv, results, _THEN_COLLECT):
                     raise _closed()
                 return
-            if turn["state"] != 0:
+            if turn.state != "waiting":
                 native.let_go()  # the run is over
             self._hand(waiter, True, turn)
         except BaseException as exc:  # handed to the turn's awaiter, whatever it is
@@ -195,9 +192,9 @@ class _Channel:
         if kind == OOM_EXCEPTION or (native is not None and native.memory_limit_reached()):
             raise EngineStop("memory")
         if kind == STRING and text is not None:
-            turn = parse_turn(text)
+            turn = decode_turn(text)
             # Only the turn that ends a failed program carries a stack.
-            return plain_prelude_frames(turn) if turn["state"] == 2 else turn
+            return plain_prelude_frames(turn) if turn.state == "failed" else turn
         if kind == TERMINATED_EXCEPTION:
             raise EngineStop("timeout")
         if kind == PARSE_EXCEPTION or text:
@@ -221,7 +218,6 @@ class _Channel:
             waiter.set_exception(_closed())
             return waiter
         self._loop = loop
-        self._arm(run)
         self._pending = (waiter, run)
         if first is not None:
             posted = native.eval(first, _THEN_COLLECT)
@@ -247,32 +243,11 @@ class _Channel:
             # The program unwound mid-turn (or did not): nothing in it can be trusted.
             self.kill()
 
-    # The deadline, on the loop ---------------------------------------------------------------
-
-    def _arm(self, run: RunState) -> None:
-        """One timer per execution (not per turn), at its deadline."""
-        if self._timed is run:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timed = run
-        delay = max(0.0, run.deadline - time.monotonic())
-        self._timer = self._loop.call_later(delay, self._expire)
-
-    def _expire(self) -> None:
-        # Still in V8? (Between turns, the host enforces the deadline itself.)
-        pending = self._pending
-        if pending is not None and not pending[0].done():
-            self.kill(EngineStop("timeout"))
-
     # The end ---------------------------------------------------------------------------------
 
     def kill(self, reason: EngineStop | None = None) -> None:
         """On the loop: free the isolate (on the reaper thread); no turn can run after this.
         A turn in flight fails with ``reason`` (by default, that the context was closed)."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = self._timed = None
         pending = self._pending
         if pending is not None and not pending[0].done():
             pending[0].set_exception(reason or _closed())
@@ -287,9 +262,14 @@ class _Channel:
                 _isolates.release(self.native)
 
 
+TRAITS: Final = EngineTraits("V8")
+
+
 class V8Engine:
     """One V8 context, driven as the kit's ``Engine`` (``start`` and ``resume`` return an
     awaitable future; see the module docstring)."""
+
+    traits: Final = TRAITS
 
     def __init__(self, channel: _Channel) -> None:
         self._channel = channel
@@ -299,11 +279,14 @@ class V8Engine:
     @classmethod
     async def create(cls, config_json: str, memory_limit_bytes: int) -> V8Engine:
         """A new context: a prepared isolate with the prelude installed."""
+        if not _isolates.started():
+            # Once per process: V8 is initialized on the driver's home thread.
+            await asyncio.to_thread(_isolates.start)
         channel = _Channel(config_json, memory_limit_bytes)
         try:
             await channel.open()
         except BaseException:
-            # On the keeper thread, after any creation queued for this channel.
+            # On the home thread, after any creation queued for this channel.
             _isolates.urgently(channel.shut)
             raise
         return cls(channel)
@@ -313,8 +296,8 @@ class V8Engine:
         assert scripts is not None  # set before create() returns
         return self._channel.turn(scripts.start(program), None, run)
 
-    def resume(self, results: str, run: RunState) -> asyncio.Future[Turn]:
-        return self._channel.turn(None, results, run)
+    def resume(self, delivery: str, run: RunState) -> asyncio.Future[Turn]:
+        return self._channel.turn(None, delivery, run)
 
     async def close(self) -> None:
         if self._finalizer.alive:

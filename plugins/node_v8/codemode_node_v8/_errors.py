@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Final
 
@@ -18,10 +19,11 @@ _METHOD_FRAME: Final = re.compile(r"(\s+at (?:async )?)[\w$.]+\.(__cm_[\w$]+) \[
 def plain_prelude_frames(turn: Turn) -> Turn:
     """The turn of a failed program, with V8's method frames of the prelude named as the
     kit recognizes them."""
-    error = turn.get("error") or {}
-    if isinstance(error.get("stack"), str):
-        error["stack"] = _METHOD_FRAME.sub(r"\1\2", error["stack"])
-    return turn
+    failure = turn.failure
+    if failure is None or failure.stack is None:
+        return turn
+    stack = _METHOD_FRAME.sub(r"\1\2", failure.stack)
+    return dataclasses.replace(turn, failure=dataclasses.replace(failure, stack=stack))
 
 
 def engine_error(text: str) -> EngineStop:

@@ -6,8 +6,9 @@ back through one C callback per context, called on the isolate's thread. Its Pyt
 an asyncio loop per context (or a loop thread when there is none) and several Python objects
 per call; going straight to the C functions (the same ones that layer calls, set up by its
 public ``init_mini_racer``) keeps a crossing to one C call here and one callback there. The
-ABI is that of the pinned ``mini-racer==0.14.1``; the functions are bound here with our own
-signatures (value handles as plain addresses), leaving mini-racer's own bindings untouched.
+ABI is that of ``mini-racer`` 0.14 (``SUPPORTED_VERSIONS``); the functions are bound here with
+our own signatures (value handles as plain addresses), leaving mini-racer's own bindings
+untouched.
 
 Facts about the engine the driver relies on (checked in this plugin's tests):
 
@@ -28,6 +29,12 @@ Facts about the engine the driver relies on (checked in this plugin's tests):
   lazily in the first ones, and a race there aborts the process (seen: ``Check failed:
   !IsConfigurablePoolInitialized()`` when 20 contexts started at once in a fresh process). So
   isolates are created one at a time.
+
+Which threads may call what is ``_lineage``'s business: ``initialize`` runs on the driver's
+home thread, making and freeing isolates only on threads of its lineage (checked here), and the
+rest anywhere. ``initialize`` also checks the ABI this module assumes (the mini-racer version
+range, the layout of a value, a round trip through the functions bound here), so that a
+mini-racer this module does not know fails with ``DriverUnavailableError`` instead of a crash.
 """
 
 from __future__ import annotations
@@ -37,9 +44,13 @@ import ctypes
 import struct
 import threading
 from collections.abc import Callable
-from typing import Any, Final
+from importlib import metadata
+from typing import Any, Final, Literal
 
-from py_mini_racer import init_mini_racer
+import py_mini_racer
+
+from codemode.errors import DriverUnavailableError
+from codemode_node_v8 import _lineage
 
 # Value types of mini-racer's C side (``_MiniRacerTypes`` in its Python layer).
 BOOL: Final = 2
@@ -95,16 +106,81 @@ class _Api:
         self.v8_version = bind("mr_v8_version", ctypes.c_char_p)
 
 
+SUPPORTED_VERSIONS: Final = ((0, 14, 1), (0, 15, 0))
+"""mini-racer releases whose C functions and value layout this module was checked against:
+from the first (inclusive) to the second (exclusive)."""
+
 _api: _Api | None = None
-_api_lock = threading.Lock()
 
 
-def _load() -> _Api:
+def _version_tuple(text: str) -> tuple[int, ...]:
+    parts = []
+    for part in text.split(".")[:3]:
+        digits = "".join(ch for ch in part if ch.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
+def _check_abi(api: _Api) -> None:
+    """Make a throwaway context, and read back a string and an integer value through the
+    layout this module assumes; ``DriverUnavailableError`` if anything differs."""
+    # Kept alive until the context is freed: ctypes holds no reference to a callback in C.
+    callback = _CALLBACK(lambda callback_id, handle: None)
+    context = int(api.init_context(callback))
+    if not context:
+        raise DriverUnavailableError("mini-racer could not make a V8 context (ABI check)")
+    try:
+        text = b"codemode \xe2\x9c\x93"
+        handle = api.alloc_string(context, text, len(text), STRING)
+        address, length, kind = _RAW_VALUE.unpack(ctypes.string_at(handle, _RAW_VALUE.size))
+        seen = ctypes.string_at(address, length)
+        api.free_value(context, handle)
+        number = api.alloc_int(context, 123456789, INTEGER)
+        value, _, int_kind = _RAW_VALUE.unpack(ctypes.string_at(number, _RAW_VALUE.size))
+        api.free_value(context, number)
+    finally:
+        api.free_context(context)
+        del callback
+    if (kind, length, seen, int_kind, value) != (STRING, len(text), text, INTEGER, 123456789):
+        raise DriverUnavailableError(
+            "mini-racer's C values are not laid out as this driver expects (ABI check failed:"
+            f" string type {kind}, length {length}, integer type {int_kind}, value {value})"
+        )
+
+
+def initialize() -> Literal["here", "elsewhere"]:
+    """On the home thread: initialize V8 (or find it initialized by other code in this
+    process, which is the answer "elsewhere") and bind and check the C functions."""
     global _api
-    with _api_lock:
-        if _api is None:
-            _api = _Api(init_mini_racer(ignore_duplicate_init=True))
-        return _api
+    version = metadata.version("mini-racer")
+    low, high = SUPPORTED_VERSIONS
+    if not low <= _version_tuple(version) < high:
+        raise DriverUnavailableError(
+            f"mini-racer {version} is installed; this driver supports mini-racer"
+            f" >={'.'.join(map(str, low))},<{'.'.join(map(str, high))}"
+            " (pip install 'mini-racer>=0.14.1,<0.15')"
+        )
+    where: Literal["here", "elsewhere"] = "here"
+    try:
+        dll = py_mini_racer.init_mini_racer(ignore_duplicate_init=False)
+    except py_mini_racer.LibAlreadyInitializedError:
+        dll = py_mini_racer.init_mini_racer(ignore_duplicate_init=True)
+        where = "elsewhere"
+    try:
+        api = _Api(dll)
+    except AttributeError as exc:
+        raise DriverUnavailableError(
+            f"mini-racer {version} lacks a C function this driver calls: {exc}"
+        ) from None
+    _check_abi(api)
+    _api = api
+    return where
+
+
+def _bound() -> _Api:
+    if _api is None:
+        raise RuntimeError("V8 is not initialized yet (the driver's home thread does that)")
+    return _api
 
 
 _FAREWELL: Final = 2**64 - 1
@@ -143,7 +219,8 @@ class NativeContext:
     """
 
     def __init__(self, on_result: Receiver) -> None:
-        api = self._api = _load()
+        _lineage.require("making a V8 isolate")
+        api = self._api = _bound()
         self._on_result = on_result
         self._lock = threading.Lock()
         self._queued: collections.deque[int] = collections.deque()
@@ -257,6 +334,7 @@ class NativeContext:
         Every task queued before still calls back (cancelled, with "execution terminated").
         An idle isolate whose thread keeps a Python thread state is asked to let it go first
         (a farewell task, waited for: an idle isolate answers at once)."""
+        _lineage.require("freeing a V8 isolate")
         with self._lock:
             context = self._id
             if context is None:
@@ -277,6 +355,6 @@ class NativeContext:
 
 
 def engine_version() -> str:
-    """The V8 version mini-racer was built with."""
-    version: bytes = _load().v8_version()
+    """The V8 version mini-racer was built with (once V8 is initialized)."""
+    version: bytes = _bound().v8_version()
     return version.decode()

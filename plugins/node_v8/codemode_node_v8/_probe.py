@@ -1,47 +1,52 @@
-"""Checking, in a child process, that mini-racer's V8 loads and runs on this machine.
+"""Checking, in a child process, that this driver's real code path runs on this machine.
 
-A native engine built for the wrong CPU or C library can kill the process that loads it, so
-the driver first runs a trivial program in ``sys.executable -c ...`` and keeps the verdict
-for the life of the process. ``CODEMODE_NODE_V8_PROBE_SCRIPT`` replaces the child's script
-(tests use it to make the child crash for real).
+A native engine built for the wrong CPU or C library, or one that faults under the CPU's
+memory protection keys, can kill the process that loads it. So before the first context of
+a process, the driver runs ``python -m codemode_node_v8._probe`` (``main`` below): the driver
+itself, used as an application would and in the conditions that broke it before (threads made
+before V8 is initialized, the event loop on one of them, ``asyncio.to_thread``, sync and async
+tool calls, contexts disposed and one left alive at exit), and keeps the verdict for the life
+of the process. A child that crashes, hangs or says anything else means
+``DriverUnavailableError``, with the reason. ``CODEMODE_NODE_V8_PROBE_SCRIPT`` replaces the
+child's Python code (tests use it to make the child crash for real).
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import signal
 import subprocess
 import sys
 import threading
 from dataclasses import dataclass
+from typing import Any
 
-PROBE_SCRIPT = """\
-import sys
-from py_mini_racer import MiniRacer
-
-with MiniRacer() as engine:
-    value = engine.eval("[1, 2, 3].map((x) => x * 2).join()")
-sys.stdout.write(str(value))
-"""
-EXPECTED_OUTPUT = "2,4,6"
 SCRIPT_VARIABLE = "CODEMODE_NODE_V8_PROBE_SCRIPT"
 DEFAULT_TIMEOUT_S = 60.0
+EXPECTED = "codemode-node-v8 probe: ok"
 
 
 @dataclass(frozen=True, slots=True)
 class ProbeResult:
-    """Whether mini-racer's engine works here, and why not when it does not."""
+    """Whether the driver works here, and why not when it does not."""
 
     compatible: bool
     error: str | None = None
+    details: str | None = None
+    """What the child reported about the machine (V8 version, protection keys)."""
 
 
 _lock = threading.Lock()
 _verdicts: dict[str, ProbeResult] = {}
 
 
-def _script() -> str:
-    return os.environ.get(SCRIPT_VARIABLE) or PROBE_SCRIPT
+def _command() -> list[str]:
+    script = os.environ.get(SCRIPT_VARIABLE)
+    if script:
+        return [sys.executable, "-c", script]
+    return [sys.executable, "-m", "codemode_node_v8._probe"]
 
 
 def _exit_reason(code: int) -> str:
@@ -53,39 +58,103 @@ def _exit_reason(code: int) -> str:
     return f"exited with status {code}"
 
 
-def _run(script: str, timeout: float) -> ProbeResult:
+def _run(command: list[str], timeout: float) -> ProbeResult:
     try:
-        done = subprocess.run(
-            [sys.executable, "-c", script],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        return ProbeResult(False, f"a trivial V8 program did not finish within {timeout:g} s")
+        return ProbeResult(
+            False, f"a trial run of the V8 driver did not finish within {timeout:g} s"
+        )
     except OSError as exc:
         return ProbeResult(False, f"could not start {sys.executable}: {exc}")
-    if done.returncode == 0 and done.stdout == EXPECTED_OUTPUT:
-        return ProbeResult(True)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode == 0 and lines and lines[-1].startswith(EXPECTED):
+        return ProbeResult(True, details=lines[-1][len(EXPECTED) :].strip(" ;") or None)
     detail = done.stderr.strip().splitlines()[-3:] or [f"it printed {done.stdout[:200]!r}"]
     return ProbeResult(
         False,
-        f"a process running a trivial V8 program {_exit_reason(done.returncode)}"
-        f" ({' / '.join(detail)})",
+        f"a process running the V8 driver {_exit_reason(done.returncode)} ({' / '.join(detail)})",
     )
 
 
 def cached_probe() -> ProbeResult | None:
     """The verdict of an earlier probe in this process, if there was one."""
-    return _verdicts.get(_script())
+    return _verdicts.get(" ".join(_command()))
 
 
 def probe_mini_racer(timeout: float = DEFAULT_TIMEOUT_S) -> ProbeResult:
-    """Run a trivial program on mini-racer's V8 in a child process (once per process)."""
-    script = _script()
+    """Run the driver in a child process (once per process) and say whether it worked."""
+    command = _command()
+    key = " ".join(command)
     with _lock:
-        verdict = _verdicts.get(script)
+        verdict = _verdicts.get(key)
         if verdict is None:
-            verdict = _verdicts[script] = _run(script, timeout)
+            verdict = _verdicts[key] = _run(command, timeout)
     return verdict
+
+
+# The child -----------------------------------------------------------------------------------
+
+_PROGRAM = """
+const [a, b] = await Promise.all([external_slow({ i: 1 }), external_quick({ i: 2 })]);
+const c = await external_quick({ i: a.i + b.i });
+return [a.i, b.i, c.i, [1, 2, 3].map((x) => x * 2).join()];
+"""
+_EXPECTED_VALUE = [1, 2, 3, "2,4,6"]
+
+
+async def _trial(keep_alive: list[Any]) -> None:
+    from codemode.isolate import IsolateConfig
+    from codemode.tools import tool
+    from codemode_node_v8 import create_node_isolate_driver
+
+    @tool
+    async def slow(i: int) -> dict[str, int]:
+        """Answer after a hop through the event loop."""
+        await asyncio.sleep(0.001)
+        return {"i": i}
+
+    @tool
+    def quick(i: int) -> dict[str, int]:
+        """Answer at once (a sync tool, served on V8's thread)."""
+        return {"i": i}
+
+    driver = create_node_isolate_driver(skip_probe=True)
+    tools: dict[str, Any] = {"external_slow": slow, "external_quick": quick}
+    for _ in range(3):
+        context = await driver.create_context(IsolateConfig(bindings=tools, timeout=10_000))
+        try:
+            result = await context.execute(_PROGRAM)
+        finally:
+            await context.dispose()
+        if not result.success or result.value != _EXPECTED_VALUE:
+            raise SystemExit(f"unexpected result: {result}")
+    timed = await driver.create_context(IsolateConfig(bindings=tools, timeout=200))
+    stopped = await timed.execute("while (true) {}")
+    await timed.dispose()
+    if stopped.error is None or stopped.error.name != "TimeoutError":
+        raise SystemExit(f"a busy loop was not stopped: {stopped}")
+    # Left alive until the interpreter exits.
+    keep_alive.append(await driver.create_context(IsolateConfig(bindings=tools)))
+
+
+def main() -> None:
+    """The probe's child: run the driver in the conditions that have broken it before."""
+    early = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="early")
+    early.submit(lambda: None).result()  # a thread that exists before V8 is initialized
+    keep_alive: list[Any] = []
+    # The first use of V8 comes from that early thread, and a second from asyncio.to_thread.
+    early.submit(asyncio.run, _trial(keep_alive)).result()
+
+    async def through_to_thread() -> None:
+        await asyncio.to_thread(asyncio.run, _trial(keep_alive))
+
+    asyncio.run(through_to_thread())
+    from codemode_node_v8 import _native, _pkeys
+
+    print(f"{EXPECTED}; V8 {_native.engine_version()}; {_pkeys.describe()}", flush=True)
+    early.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -3,12 +3,13 @@
 Setting up is split in two, so that the slow half can run before anyone asks for a context:
 
 - ``PREPARE`` (when the isolate is made, ahead of time) compiles codemode's prelude, this
-  driver's ``setup.js`` and ``buffers.js`` (when that file exists) into three functions kept
-  in a script-scope ``const``; compiling them is most of the setup's cost. Its value is the
-  (empty) argument list of every later call.
+  driver's ``setup.js`` and ``buffers.js``, the kit's ``guards.js`` and this driver's
+  ``offheap.js`` into five functions kept in a script-scope ``const``; compiling them is most
+  of the setup's cost. Its value is the (empty) argument list of every later call.
 - ``install`` (when a context is asked for, with its config) calls them in order: the
-  prelude with the config, setup.js right after it with the prelude's api function, then
-  buffers.js with the memory limit in bytes. Its value is the *step* function the host calls
+  prelude with the config, setup.js with the prelude's api function, buffers.js with the
+  memory limit in bytes (it returns its count of ArrayBuffer memory), guards.js, then
+  offheap.js with the limit and that count. Its value is the *step* function the host calls
   for every turn (``mr_call_function``: a call is not compiled, unlike a script): with a
   string as ``this`` it delivers tool results, with ``this`` undefined it collects the turn.
 
@@ -24,15 +25,17 @@ from dataclasses import dataclass
 from importlib.resources import files
 from typing import Final
 
-from codemode.sandbox import PRELUDE
+from codemode.sandbox import GUARD_FAST, GUARD_SORT, GUARDS, PRELUDE
 
 _HERE = files(__package__)
 SETUP: Final = _HERE.joinpath("setup.js").read_text(encoding="utf-8")
 """The driver's own in-sandbox code: removes host hooks, returns the program starter."""
 
-_BUFFERS_FILE = _HERE.joinpath("buffers.js")
-BUFFERS: Final = _BUFFERS_FILE.read_text(encoding="utf-8") if _BUFFERS_FILE.is_file() else None
-"""``(function __cm_buffers(limitBytes) {...})``, called once per context after setup.js."""
+BUFFERS: Final = _HERE.joinpath("buffers.js").read_text(encoding="utf-8")
+"""``(function __cm_buffers(limitBytes) {...})``: counts ArrayBuffer memory against the limit."""
+OFFHEAP: Final = _HERE.joinpath("offheap.js").read_text(encoding="utf-8")
+"""``(function __cm_offheap(limitBytes, used) {...})``: bounds native memory of ICU and the
+regexp compiler."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,22 +43,23 @@ class Prepared:
     """What ``prepare`` compiled into a new isolate, and how to name it."""
 
     script: str
-    """Compiles the three functions; its value is the argument list for ``mr_call_function``."""
+    """Compiles the five functions; its value is the argument list for ``mr_call_function``."""
     functions: str
     """The name of the ``const`` array that holds them."""
 
 
 def prepare() -> Prepared:
     functions = f"__cm_setup_{secrets.token_hex(8)}"
-    buffers = f"({BUFFERS})" if BUFFERS is not None else "null"
-    script = f"const {functions} = [({PRELUDE}), ({SETUP}), {buffers}];\n[]"
+    parts = ", ".join(f"({part})" for part in (PRELUDE, SETUP, BUFFERS, GUARDS, OFFHEAP))
+    script = f"const {functions} = [{parts}];\n[]"
     return Prepared(script, functions)
 
 
 @dataclass(frozen=True, slots=True)
 class Installed:
     script: str
-    """Installs the prelude, setup and buffers; its value is the step function."""
+    """Installs the prelude, setup, buffers, guards and offheap; its value is the step
+    function."""
     starter: str
     """The name of the program starter: ``<program> instanceof <starter>`` starts one."""
 
@@ -72,8 +76,12 @@ def install(prepared: Prepared, config_json: str, memory_limit_bytes: int) -> In
         f"const {api} = {functions}[0]({json.dumps(config_json)});",
         f"const {starter} = {functions}[1]({api});",
     ]
-    if BUFFERS is not None:
-        lines.append(f"{functions}[2]({memory_limit_bytes});")
+    used = f"__cm_used_{token}"
+    lines += [
+        f"const {used} = {functions}[2]({memory_limit_bytes});",
+        f"{functions}[3]({GUARD_FAST}, {GUARD_SORT});",
+        f"{functions}[4]({memory_limit_bytes}, {used});",
+    ]
     lines.append(
         "(function __cm_step() {\n"
         '  "use strict";\n'

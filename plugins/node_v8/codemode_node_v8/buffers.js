@@ -75,7 +75,10 @@
     });
   }
 
+  // Handlers have a null prototype: a trap the program defined on Object.prototype (a `get`,
+  // say) would otherwise be this proxy's trap, and hand it the uncounted intrinsic.
   const arrayBufferProxy = new ProxyCtor(ArrayBufferIntrinsic, {
+    __proto__: null,
     construct: function __cm_new_buffer(target, args, newTarget) {
       const length = __cm_index(args[0]);
       const options = args[1];
@@ -119,6 +122,7 @@
     const perElement = intrinsic.BYTES_PER_ELEMENT;
     typedArrayPrototype = getPrototypeOf(intrinsic.prototype);
     const proxy = new ProxyCtor(intrinsic, {
+      __proto__: null,
       construct: function __cm_new_typed_array(target, args, newTarget) {
         const source = args[0];
         let counted = false;
@@ -149,4 +153,7 @@
     const methods = ["slice", "map", "filter", "toReversed", "toSorted", "with"];
     for (let i = 0; i < methods.length; i++) __cm_count_result(typedArrayPrototype, methods[i], resultSize);
   }
+  return function __cm_buffer_bytes() {
+    return used;
+  };
 })

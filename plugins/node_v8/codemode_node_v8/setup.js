@@ -20,6 +20,7 @@
   delete Atomics.wait;
   delete Atomics.waitAsync;
 
+  const apply = Reflect.apply;
   const then = Promise.prototype.then;
   const settled = Promise.resolve();
   const starter = {};
@@ -27,7 +28,8 @@
     value: function __cm_is(main) {
       // Started from a microtask, so no frame of the host's script sits under the program's
       // frames in a stack trace.
-      then.call(settled, function __cm_begin() { api("start", main); });
+      // Nothing of the program has run yet, so the captured then is still the original.
+      apply(then, settled, [function __cm_begin() { api("start", main); }]);
       return false;
     },
   });

@@ -5,65 +5,108 @@ that made it). The engine releases the GIL while it evaluates, so sandboxes neve
 event loop, and several contexts run at once. ``external_*`` calls never call into Python:
 they queue requests the host collects once per turn, so the engine's time limit stays set.
 
-QuickJS measures its time limit with C ``clock()``, the CPU time of the whole process: under
-concurrent CPU load a compute-bound program can be stopped before its wall-clock timeout
-(never after). Waiting on tools costs no CPU; the host bounds it with the same deadline.
+The wall-clock deadline is the host's: at the deadline, on ``dispose()`` or when the run is
+cancelled, the host stops the engine from another thread (``Interrupter``). QuickJS's own
+time limit, measured with C ``clock()`` (the CPU time of the whole process), stays set as a
+backstop, loose enough that concurrent work cannot make it fire before the deadline; where the
+interrupter is not available it is the only limit, and then concurrent CPU load can stop a
+compute-bound program early (never late).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from importlib.resources import files
+from typing import Any, Final
 
-import _quickjs
+import quickjs
 
 from codemode.isolate import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_MS, IsolateConfig
 from codemode.sandbox import (
+    DEFAULT_MAX_CONCURRENCY,
+    GUARD_FAST,
+    GUARD_SORT,
+    GUARDS,
     PRELUDE,
     EngineStop,
-    HostDrivenContext,
+    EngineTraits,
+    HostDrivenDriver,
+    ProgramFailure,
+    StopKind,
     ThreadedEngine,
     check_driver_options,
     pool,
     prelude_config,
 )
+from codemode_quickjs._interrupt import interrupter
 
-DEFAULT_MAX_STACK_SIZE = 512 * 1024
-_MB = 1024 * 1024
-_HEAD = re.compile(r"^(?P<name>[A-Za-z_$][\w$]*): ?(?P<message>.*)$")
+DEFAULT_MAX_STACK_SIZE: Final = 512 * 1024
+_MB: Final = 1024 * 1024
+_CPUS: Final = os.cpu_count() or 1
+_HEAD: Final = re.compile(r"^(?P<name>[A-Za-z_$][\w$]*): ?(?P<message>.*)$")
+SETUP: Final = files(__package__).joinpath("setup.js").read_text(encoding="utf-8")
+"""The driver's in-sandbox code (run before the prelude): out-of-memory detection, hooks."""
 
 
-def _stop(exc: Exception) -> EngineStop:
-    text = str(exc)
-    first, _, rest = text.partition("\n")
-    if isinstance(exc, _quickjs.StackOverflow):
-        return EngineStop("stack", "RangeError", first, rest)
-    match = _HEAD.match(first)
-    name, message = (match["name"], match["message"]) if match else ("Error", first)
-    if name == "InternalError" and message == "interrupted":
-        return EngineStop("timeout")
-    if "out of memory" in message or "Failed obtaining QuickJS error string" in text:
-        return EngineStop("memory")
-    return EngineStop("error", name, message, first + "\n" + rest)
+@dataclass(frozen=True)
+class QuickJSTraits(EngineTraits):
+    """QuickJS reports its limits as ordinary errors a program could even catch."""
+
+    cpu_clock: bool = False
+    """The engine's own CPU-time limit is the deadline (no interrupter here)."""
+
+    def classify(self, failure: ProgramFailure) -> StopKind | None:
+        if failure.name == "InternalError":
+            if "out of memory" in failure.message:
+                return "memory"
+            if failure.message == "interrupted":
+                # The interrupt reached a promise job, which turned it into a rejection.
+                return "timeout"
+        return super().classify(failure)
+
+    def early_timeout_note(self, elapsed_ms: float, timeout_ms: int) -> str:
+        if not self.cpu_clock:
+            return ""
+        return (
+            f" (stopped after {elapsed_ms:.0f} ms: the QuickJS engine counts the CPU time of"
+            " the whole process, so concurrent work shortens it)"
+        )
 
 
 class QuickJSSession:
-    """One QuickJS runtime with the prelude installed; every method runs on one thread."""
+    """One QuickJS runtime with the prelude installed; every method but ``interrupt`` runs
+    on one thread."""
 
     def __init__(self, config_json: str, memory_limit: int, max_stack_size: int) -> None:
-        context = _quickjs.Context()
+        context = quickjs.Context()
         context.set_memory_limit(memory_limit)
         context.set_max_stack_size(max_stack_size)
         self._context: Any = context
-        self._api: Any = context.eval(PRELUDE)(config_json)
+        out_of_memory = context.eval(SETUP)()
+        self._api: Any = context.eval(PRELUDE)(config_json, out_of_memory)
+        context.eval(GUARDS)(GUARD_FAST, GUARD_SORT)
+        self._lock = threading.Lock()
+        self._interrupted = False
+        # Checked once per process, here on an engine thread rather than on the event loop.
+        self.interruptible = interrupter.available
 
     def _limit(self, deadline: float) -> None:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise EngineStop("timeout")
-        self._context.set_time_limit(remaining)
+        # Under the lock, so that an interrupt cannot land between this check and the
+        # evaluation that follows (whose time limit it would otherwise overwrite).
+        with self._lock:
+            if self._interrupted:
+                raise EngineStop("closed")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise EngineStop("timeout")
+            if self.interruptible:
+                # A backstop only: the host stops the engine at the deadline.
+                remaining = remaining * _CPUS + 1.0
+            self._context.set_time_limit(remaining)
 
     def _settle(self, deadline: float) -> str:
         context = self._context
@@ -73,10 +116,20 @@ class QuickJSSession:
                 break
         self._limit(deadline)
         result: str = self._api("collect")
-        if '"nullRejection":true' in result:
-            # QuickJS rejects with null when it has no memory left for an InternalError.
-            raise EngineStop("memory")
         return result
+
+    def _stop(self, exc: Exception) -> EngineStop:
+        text = str(exc)
+        first, _, rest = text.partition("\n")
+        if isinstance(exc, quickjs.StackOverflow):
+            return EngineStop("stack", "RangeError", first, rest)
+        match = _HEAD.match(first)
+        name, message = (match["name"], match["message"]) if match else ("Error", first)
+        if name == "InternalError" and message == "interrupted":
+            return EngineStop("closed" if self._interrupted else "timeout")
+        if "out of memory" in message or "Failed obtaining QuickJS error string" in text:
+            return EngineStop("memory")
+        return EngineStop("error", name, message, first + "\n" + rest)
 
     def start(self, program: str, time_limit: float) -> str:
         deadline = time.monotonic() + time_limit
@@ -86,39 +139,57 @@ class QuickJSSession:
             self._limit(deadline)
             self._api("start", main)
             return self._settle(deadline)
-        except _quickjs.JSException as exc:
-            raise _stop(exc) from None
+        except quickjs.JSException as exc:
+            raise self._stop(exc) from None
 
-    def resume(self, results_json: str, time_limit: float) -> str:
+    def resume(self, delivery: str, time_limit: float) -> str:
         deadline = time.monotonic() + time_limit
         try:
             self._limit(deadline)
-            self._api("deliver", results_json)
+            self._api("deliver", delivery)
             return self._settle(deadline)
-        except _quickjs.JSException as exc:
-            raise _stop(exc) from None
+        except quickjs.JSException as exc:
+            raise self._stop(exc) from None
+
+    def interrupt(self) -> None:
+        with self._lock:
+            self._interrupted = True
+            if self._context is not None and self.interruptible:
+                interrupter.stop(self._context)
 
     def close(self) -> None:
         # Drop every handle here, on the engine's own thread, so the runtime is freed here.
-        self._api = None
-        self._context = None
+        with self._lock:
+            self._api = None
+            self._context = None
 
 
-@dataclass(frozen=True)
-class QuickJSIsolateDriver:
+class QuickJSIsolateDriver(HostDrivenDriver):
     """Makes QuickJS contexts. ``timeout`` and ``memory_limit`` are defaults for code mode."""
 
-    memory_limit: int = DEFAULT_MEMORY_LIMIT_MB
-    timeout: int = DEFAULT_TIMEOUT_MS
-    max_stack_size: int = DEFAULT_MAX_STACK_SIZE
-
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        memory_limit: int = DEFAULT_MEMORY_LIMIT_MB,
+        timeout: int = DEFAULT_TIMEOUT_MS,
+        max_stack_size: int = DEFAULT_MAX_STACK_SIZE,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    ) -> None:
         check_driver_options(
             "QuickJS",
-            {name: getattr(self, name) for name in ("memory_limit", "timeout", "max_stack_size")},
+            {
+                "memory_limit": memory_limit,
+                "timeout": timeout,
+                "max_stack_size": max_stack_size,
+                "max_concurrency": max_concurrency,
+            },
         )
+        super().__init__(max_concurrency=max_concurrency)
+        self.memory_limit = memory_limit
+        self.timeout = timeout
+        self.max_stack_size = max_stack_size
 
-    async def create_context(self, config: IsolateConfig) -> HostDrivenContext:
+    async def make_engine(self, config: IsolateConfig) -> ThreadedEngine:
         thread = pool.acquire()
         try:
             session = await thread.call(
@@ -130,15 +201,27 @@ class QuickJSIsolateDriver:
         except BaseException:
             pool.release(thread)
             raise
-        return HostDrivenContext(config, ThreadedEngine(thread, session, pool.release), "QuickJS")
+        traits = QuickJSTraits("QuickJS", cpu_clock=not session.interruptible)
+        return ThreadedEngine(thread, session, pool.release, traits)
+
+    def __repr__(self) -> str:
+        return (
+            f"QuickJSIsolateDriver(memory_limit={self.memory_limit}, timeout={self.timeout},"
+            f" max_stack_size={self.max_stack_size}, max_concurrency={self.max_concurrency})"
+        )
 
 
 def create_quickjs_isolate_driver(
     memory_limit: int = DEFAULT_MEMORY_LIMIT_MB,
     timeout: int = DEFAULT_TIMEOUT_MS,
     max_stack_size: int = DEFAULT_MAX_STACK_SIZE,
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
 ) -> QuickJSIsolateDriver:
-    """A QuickJS driver: ``memory_limit`` in MB, ``timeout`` in ms, ``max_stack_size`` in bytes."""
+    """A QuickJS driver: ``memory_limit`` in MB and ``timeout`` in ms (code mode's defaults),
+    ``max_stack_size`` in bytes, ``max_concurrency`` executions at once (more wait)."""
     return QuickJSIsolateDriver(
-        memory_limit=memory_limit, timeout=timeout, max_stack_size=max_stack_size
+        memory_limit=memory_limit,
+        timeout=timeout,
+        max_stack_size=max_stack_size,
+        max_concurrency=max_concurrency,
     )

@@ -90,6 +90,11 @@ def main() -> int:
         "ruff check": run("ruff check", python, "-m", "ruff", "check", "."),
         "ruff format": run("ruff format", python, "-m", "ruff", "format", "--check", "."),
         "mypy": run("mypy --strict", python, "-m", "mypy"),
+        "layers": run(
+            "import layers (import-linter)",
+            str(Path(python).parent / "lint-imports"),
+            "--no-cache",
+        ),
     }
     for member in MEMBERS:
         tests = member / "tests"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 WEATHER = ROOT / "examples" / "weather"
@@ -147,3 +150,27 @@ def test_plugins() -> None:
     assert "codemode-quickjs" in done.stdout
     assert "drivers:" in done.stdout
     assert "quickjs" in done.stdout
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("codemode_node_v8") is None, reason="needs codemode-node-v8"
+)
+def test_driver_flag_does_not_carry_another_drivers_options(tmp_path: Path) -> None:
+    (tmp_path / "codemode.toml").write_text(
+        '[driver]\nname = "quickjs"\noptions = { max_stack_size = 262144 }\n'
+    )
+    program = WEATHER / "warmest_city.ts"
+    own = codemode("exec", str(program), "--tools", TOOLS, "-q", cwd=tmp_path)
+    assert own.returncode == 0, own.stderr
+    # The QuickJS option is not handed to V8 (whose factory does not take it).
+    other = codemode("exec", str(program), "--tools", TOOLS, "-q", "--driver", "node", cwd=tmp_path)
+    assert other.returncode == 0, other.stderr
+    assert json.loads(other.stdout)["result"] == json.loads(own.stdout)["result"]
+
+
+def test_a_driver_option_the_factory_does_not_take_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "codemode.toml").write_text('[driver]\nname = "quickjs"\noptions = { depth = 3 }\n')
+    done = codemode("exec", str(WEATHER / "warmest_city.ts"), "--tools", TOOLS, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "codemode.toml: [driver] options:" in done.stderr
+    assert "max_stack_size" in done.stderr

@@ -278,3 +278,18 @@ async def test_driver_defaults_flow_into_code_mode() -> None:
     result = await code_mode.run("await external_sleep({ ms: 5000 })")
     assert result["error"]["name"] == "TimeoutError"
     assert "300 ms" in result["error"]["message"]
+
+
+async def test_execution_finished_counts_tool_calls_and_bytes() -> None:
+    seen: list[tuple[str, Any]] = []
+    code_mode = create_code_mode(driver="quickjs", tools=[echo])
+    context = ToolExecutionContext(lambda name, data: seen.append((name, data)))
+    await code_mode.run(
+        "const a = await external_echo({ i: 1 }); const b = await external_echo({ i: 2 });"
+        " return [a.i, b.i]",
+        context,
+    )
+    finished = [data for name, data in seen if name == "code_mode:execution_finished"][-1]
+    assert finished["toolCalls"] == 2
+    assert finished["resultBytes"] == len(b"[1,2]")
+    assert finished["toolResultBytes"] > 0

@@ -47,11 +47,12 @@ from codemode.sandbox._protocol import (
     encode_delivery,
     encode_result,
 )
+from codemode.sandbox._scripts import compact, load
 from codemode.sandbox._thread import EnginePool, EngineThread, pool
 
-PRELUDE: str = files(__package__).joinpath("prelude.js").read_text(encoding="utf-8")
+PRELUDE: str = load(files(__package__).joinpath("prelude.js"))
 """JavaScript that evaluates to ``install(config, outOfMemory?) -> api(operation, argument)``."""
-GUARDS: str = files(__package__).joinpath("guards.js").read_text(encoding="utf-8")
+GUARDS: str = load(files(__package__).joinpath("guards.js"))
 """JavaScript that evaluates to ``guards(FAST, SORT)``: run it after the prelude, before the
 program (see the file): builtins that loop natively over a program-chosen length stop at the
 deadline."""
@@ -90,12 +91,14 @@ __all__ = [
     "ToolRequest",
     "Turn",
     "check_driver_options",
+    "compact",
     "decode_turn",
     "driver_error",
     "encode_delivery",
     "encode_result",
     "limit_error",
     "limit_stop",
+    "load",
     "normalize",
     "pool",
     "prelude_config",

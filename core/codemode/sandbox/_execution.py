@@ -259,10 +259,17 @@ class Execution:
         if failure.limit:
             return limit_error(failure.name, failure.message)
         message = failure.message
-        if failure.name == "ReferenceError" and message.startswith("external_"):
+        if failure.name == "ReferenceError" and self._names_a_missing_binding(message):
             available = ", ".join(sorted(self._config.bindings)) or "none"
             message += f" (available functions: {available})"
         return normalize(failure.name, message, failure.stack)
+
+    def _names_a_missing_binding(self, message: str) -> bool:
+        """Whether "x is not defined" names something shaped like a binding (``external_x``,
+        ``skill_x``: a prefix that some bound function has)."""
+        name = message.split(" ", 1)[0]
+        prefix = name.split("_", 1)[0] + "_" if "_" in name else None
+        return prefix is not None and any(b.startswith(prefix) for b in self._config.bindings)
 
     def _stop_error(self, stop: EngineStop) -> NormalizedError:
         kind = stop.kind

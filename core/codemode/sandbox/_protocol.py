@@ -115,7 +115,8 @@ def loads(text: str | bytes) -> Any:
         return orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         reason = str(exc)
-        if "depth limit" in reason:
+        # "depth limit exceeded" (orjson 3.11), "recursion depth exceeded" (3.10).
+        if "depth" in reason:
             raise TooDeepError(reason) from None
         if "surrogate" not in reason:
             raise ProtocolError(f"the sandbox sent text that is not JSON: {reason}") from None

@@ -204,6 +204,10 @@
     if (type === "bigint") return "a BigInt (" + value + "n)";
     if (type === "symbol") return "a Symbol";
     if (value === null || type !== "object") return null;
+    // The tag first (no exception for ordinary data, which is most of it), then the brand.
+    let tag;
+    try { tag = apply(objectToString, value, []); } catch (e) { return null; }
+    if (tag === "[object Object]" || tag === "[object Array]") return null;
     if (__cm_brand(mapSize, value)) return "a Map (convert it with Object.fromEntries(map))";
     if (__cm_brand(setSize, value)) return "a Set (convert it with Array.from(set))";
     let proto = null;

@@ -25,15 +25,15 @@ from dataclasses import dataclass
 from importlib.resources import files
 from typing import Final
 
-from codemode.sandbox import GUARD_FAST, GUARD_SORT, GUARDS, PRELUDE
+from codemode.sandbox import GUARD_FAST, GUARD_SORT, GUARDS, PRELUDE, load
 
 _HERE = files(__package__)
-SETUP: Final = _HERE.joinpath("setup.js").read_text(encoding="utf-8")
+SETUP: Final = load(_HERE.joinpath("setup.js"))
 """The driver's own in-sandbox code: removes host hooks, returns the program starter."""
 
-BUFFERS: Final = _HERE.joinpath("buffers.js").read_text(encoding="utf-8")
+BUFFERS: Final = load(_HERE.joinpath("buffers.js"))
 """``(function __cm_buffers(limitBytes) {...})``: counts ArrayBuffer memory against the limit."""
-OFFHEAP: Final = _HERE.joinpath("offheap.js").read_text(encoding="utf-8")
+OFFHEAP: Final = load(_HERE.joinpath("offheap.js"))
 """``(function __cm_offheap(limitBytes, used) {...})``: bounds native memory of ICU and the
 regexp compiler."""
 

@@ -39,6 +39,7 @@ from codemode.sandbox import (
     StopKind,
     ThreadedEngine,
     check_driver_options,
+    load,
     pool,
     prelude_config,
 )
@@ -48,7 +49,7 @@ DEFAULT_MAX_STACK_SIZE: Final = 512 * 1024
 _MB: Final = 1024 * 1024
 _CPUS: Final = os.cpu_count() or 1
 _HEAD: Final = re.compile(r"^(?P<name>[A-Za-z_$][\w$]*): ?(?P<message>.*)$")
-SETUP: Final = files(__package__).joinpath("setup.js").read_text(encoding="utf-8")
+SETUP: Final = load(files(__package__).joinpath("setup.js"))
 """The driver's in-sandbox code (run before the prelude): out-of-memory detection, hooks."""
 
 
@@ -91,6 +92,7 @@ class QuickJSSession:
         context.eval(GUARDS)(GUARD_FAST, GUARD_SORT)
         self._lock = threading.Lock()
         self._interrupted = False
+        self._in_engine = False
         # Checked once per process, here on an engine thread rather than on the event loop.
         self.interruptible = interrupter.available
 
@@ -118,6 +120,9 @@ class QuickJSSession:
         result: str = self._api("collect")
         return result
 
+    def _running(self) -> bool:
+        return self._in_engine
+
     def _stop(self, exc: Exception) -> EngineStop:
         text = str(exc)
         first, _, rest = text.partition("\n")
@@ -133,6 +138,7 @@ class QuickJSSession:
 
     def start(self, program: str, time_limit: float) -> str:
         deadline = time.monotonic() + time_limit
+        self._in_engine = True
         try:
             self._limit(deadline)
             main = self._context.eval(program)
@@ -141,21 +147,26 @@ class QuickJSSession:
             return self._settle(deadline)
         except quickjs.JSException as exc:
             raise self._stop(exc) from None
+        finally:
+            self._in_engine = False
 
     def resume(self, delivery: str, time_limit: float) -> str:
         deadline = time.monotonic() + time_limit
+        self._in_engine = True
         try:
             self._limit(deadline)
             self._api("deliver", delivery)
             return self._settle(deadline)
         except quickjs.JSException as exc:
             raise self._stop(exc) from None
+        finally:
+            self._in_engine = False
 
     def interrupt(self) -> None:
         with self._lock:
             self._interrupted = True
             if self._context is not None and self.interruptible:
-                interrupter.stop(self._context)
+                interrupter.stop(self._context, self._running)
 
     def close(self) -> None:
         # Drop every handle here, on the engine's own thread, so the runtime is freed here.

@@ -10,6 +10,11 @@ evaluation starts. Writing 0 into ``interrupt_data.limit`` *and* ``time_limit`` 
 the evaluation that runs now and every later one, within microseconds. Aligned 8-byte stores
 are atomic on the platforms this supports; the engine thread only reads the fields.
 
+There is one race: an evaluation that starts just then may read the old ``time_limit`` before
+our write and store it into ``interrupt_data.limit`` after it. So while the evaluation still
+runs, the writes are repeated a few times over the next 50 ms (on one small thread of this
+module's, started on first need; it holds the context object, so the memory stays valid).
+
 This depends on the struct layout, so it is verified before use: through the binding's public
 ``set_time_limit`` (which writes ``has_time_limit`` and ``time_limit``), and by interrupting a
 real busy loop on another thread. Where the check fails (another binding version, another
@@ -18,11 +23,14 @@ platform), ``Interrupter.available`` is False and a program stops only at its ow
 
 from __future__ import annotations
 
+import atexit
+import collections
 import ctypes
 import struct
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Final
 
 import quickjs
@@ -37,6 +45,7 @@ _TIME_LIMIT: Final = 40
 _INTERRUPT_LIMIT: Final = 64
 _CLOCKS_PER_SEC: Final = 1_000_000  # POSIX (XSI) fixes it; checked below through the binding
 _CHECK_WAIT_S: Final = 2.0
+_AGAIN_AFTER_S: Final = (0.001, 0.002, 0.005, 0.01, 0.03)
 
 
 def _read_long(address: int) -> int:
@@ -91,12 +100,68 @@ def _interrupts_a_busy_loop() -> bool:
     return not thread.is_alive() and bool(outcome) and "interrupted" in outcome[0]
 
 
+class _Again:
+    """Writes the zeros again, a few times, while an interrupted evaluation still runs."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._queue: collections.deque[tuple[float, int, Any, Callable[[], bool]]] = (
+            collections.deque()
+        )
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def schedule(self, context: Any, running: Callable[[], bool]) -> None:
+        with self._lock:
+            if self._stopping:
+                return
+            self._queue.append((time.monotonic() + _AGAIN_AFTER_S[0], 0, context, running))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._work, name="codemode-quickjs-interrupt", daemon=True
+                )
+                self._thread.start()
+            self._lock.notify()
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                while not self._queue and not self._stopping:
+                    self._lock.wait()
+                if self._stopping:
+                    return
+                due, attempt, context, running = self._queue[0]
+                delay = due - time.monotonic()
+                if delay > 0:
+                    self._lock.wait(delay)
+                    continue
+                self._queue.popleft()
+            if not running():
+                continue
+            _stop(context)
+            if attempt + 1 < len(_AGAIN_AFTER_S):
+                with self._lock:
+                    again = time.monotonic() + _AGAIN_AFTER_S[attempt + 1]
+                    self._queue.append((again, attempt + 1, context, running))
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            self._queue.clear()
+            self._lock.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(1.0)
+
+
 class Interrupter:
     """Stops a QuickJS context's running and later evaluations, from any thread."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._available: bool | None = None
+        self._again = _Again()
+        atexit.register(self._again.stop)
 
     @property
     def available(self) -> bool:
@@ -109,11 +174,14 @@ class Interrupter:
                     self._available = False
             return self._available
 
-    def stop(self, context: Any) -> bool:
-        """Make ``context`` stop at its next interrupt check; False if that cannot be done."""
+    def stop(self, context: Any, running: Callable[[], bool] | None = None) -> bool:
+        """Make ``context`` stop at its next interrupt check; False if that cannot be done.
+        ``running`` says whether an evaluation still runs (the writes are then repeated)."""
         if not self.available:
             return False
         _stop(context)
+        if running is not None and running():
+            self._again.schedule(context, running)
         return True
 
 

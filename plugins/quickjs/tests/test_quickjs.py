@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
@@ -65,3 +66,62 @@ async def test_execute_after_dispose_raises() -> None:
     await context.dispose()
     with pytest.raises(RuntimeError, match="disposed"):
         await context.execute("return 1")
+
+
+# Stopping a running evaluation from another thread ---------------------------------------
+
+
+def test_the_interrupter_is_verified_on_this_platform() -> None:
+    import sys
+
+    from codemode_quickjs._interrupt import interrupter
+
+    expected = sys.platform != "win32"
+    assert interrupter.available is expected
+
+
+def test_the_interrupter_stops_a_busy_loop_from_another_thread() -> None:
+    import quickjs
+
+    from codemode_quickjs._interrupt import interrupter
+
+    context = quickjs.Context()
+    context.set_time_limit(30)
+    outcome: list[str] = []
+    running = threading.Event()
+
+    def busy() -> None:
+        running.set()
+        try:
+            context.eval("while (true) {}")
+        except quickjs.JSException as exc:
+            outcome.append(str(exc))
+
+    thread = threading.Thread(target=busy)
+    thread.start()
+    running.wait()
+    assert interrupter.stop(context, running.is_set)
+    thread.join(2)
+    assert not thread.is_alive()
+    assert outcome
+    assert "interrupted" in outcome[0]
+
+
+def test_the_interrupter_writes_again_while_the_evaluation_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import quickjs
+
+    from codemode_quickjs import _interrupt
+
+    assert _interrupt.interrupter.available  # checked for real, before _stop is replaced
+    writes: list[object] = []
+    monkeypatch.setattr(_interrupt, "_stop", writes.append)
+    still_running = [True]
+    busy, idle = quickjs.Context(), quickjs.Context()
+    assert _interrupt.interrupter.stop(busy, lambda: still_running[0])
+    time.sleep(0.2)
+    assert writes.count(busy) == 1 + len(_interrupt._AGAIN_AFTER_S)
+    assert _interrupt.interrupter.stop(idle, lambda: False)
+    time.sleep(0.1)
+    assert writes.count(idle) == 1

@@ -18,8 +18,6 @@ from __future__ import annotations
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
-    from typing import Any
-
     from codemode.code_mode import (
         CodeMode,
         create_code_mode,
@@ -75,29 +73,8 @@ _HOMES = {
 
 if not TYPE_CHECKING:
     # Hidden from type checkers, which see the imports above instead and so still report a
-    # misspelt ``codemode.tol`` (a module ``__getattr__`` would make every name valid).
+    # misspelt name (a module ``__getattr__`` would make every name valid).
+    from codemode._lazy import lazy
 
-    def __getattr__(name: str) -> Any:
-        import importlib
-
-        home = _HOMES.get(name)
-        if home is None:
-            raise AttributeError(f"module 'codemode' has no attribute {name!r}")
-        value = getattr(importlib.import_module(home), name)
-        # Kept as a real global, so the next lookup does not come through here.
-        globals()[name] = value
-        return value
-
-
-def __dir__() -> list[str]:
-    from types import ModuleType
-
-    # The public names (loaded or not), the dunders and the subpackages imported so far, but
-    # not what this module uses for itself (``TYPE_CHECKING``).
-    own = {
-        name
-        for name, value in globals().items()
-        if name.startswith("__")
-        or (isinstance(value, ModuleType) and value.__name__.startswith("codemode."))
-    }
-    return sorted(own | set(__all__))
+    __getattr__, __dir__ = lazy("codemode", _HOMES, globals())
+    del lazy

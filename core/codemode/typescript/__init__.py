@@ -10,8 +10,6 @@ from __future__ import annotations
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
-    from typing import Any
-
     from codemode._unicode import well_formed
     from codemode.typescript.strip import TypeScriptSyntaxError, strip_types, strip_types_cached
     from codemode.typescript.stubs import ToolSignature, render_tool_stubs, schema_to_type
@@ -39,25 +37,9 @@ _HOMES = {
 
 
 if not TYPE_CHECKING:
+    # Hidden from type checkers, which see the imports above instead and so still report a
+    # misspelt name (a module ``__getattr__`` would make every name valid).
+    from codemode._lazy import lazy
 
-    def __getattr__(name: str) -> Any:
-        import importlib
-
-        home = _HOMES.get(name)
-        if home is None:
-            raise AttributeError(f"module 'codemode.typescript' has no attribute {name!r}")
-        value = getattr(importlib.import_module(home), name)
-        globals()[name] = value  # the next lookup does not come through here
-        return value
-
-
-def __dir__() -> list[str]:
-    from types import ModuleType
-
-    own = {
-        name
-        for name, value in globals().items()
-        if name.startswith("__")
-        or (isinstance(value, ModuleType) and value.__name__.startswith("codemode."))
-    }
-    return sorted(own | set(__all__))
+    __getattr__, __dir__ = lazy("codemode.typescript", _HOMES, globals())
+    del lazy

@@ -16,9 +16,20 @@ model can read them and fix its code on the next try.
     ├── ContextError (RuntimeError)    a context used against its life cycle: a second program,
     │                                  or after dispose (or disposed while its program ran)
     ├── MissingExtraError (ImportError) an optional part is not installed; says what to pip install
+    ├── SkillError                     a skill cannot be stored or loaded
+    │   ├── SkillNameError (ValueError) a skill name that is not a safe snake_case identifier
+    │   └── SkillStorageError (OSError) the storage cannot be read or written
+    │       └── CorruptSkillError      a stored file is not what it should be; names the file
     └── ToolError                      a tool call failed on the host
         ├── ToolInputError             the input failed the tool's input schema
-        └── ToolOutputError            the output failed the tool's output schema
+        ├── ToolOutputError            the output failed the tool's output schema
+        └── SkillRunError              a skill could not run or failed (the sandbox sees the
+            │                          subclass's name: SkillFailedError, SkillCycleError, ...)
+            ├── SkillFailedError       the skill's own program failed
+            ├── SkillCycleError        a skill called itself, directly or through others
+            ├── SkillDepthError        skills called skills deeper than the limit
+            ├── SkillPermissionError   the skill's trust level does not allow this tool
+            └── SkillApprovalError     the approve callback refused an untrusted skill's run
 
 Program failure names (``ErrorName``): ``SyntaxError``, the JS error's own name,
 ``ToolInputError``, ``ToolOutputError``, ``TimeoutError``, ``MemoryLimitError``,
@@ -94,6 +105,67 @@ class ToolOutputError(ToolError):
     """A tool's output failed validation; the message names the tool and the field."""
 
     name = "ToolOutputError"
+
+
+class SkillError(CodeModeError):
+    """A skill cannot be stored, loaded or named as given."""
+
+
+class SkillNameError(SkillError, ValueError):
+    """A skill name that is not a safe snake_case identifier (the message says which rule)."""
+
+
+class SkillStorageError(SkillError, OSError):
+    """A skill storage cannot read or write what it needs (for example a read-only folder)."""
+
+
+class CorruptSkillError(SkillStorageError):
+    """A stored skill file cannot be read back; ``path`` is the file, the message says why.
+
+    Only that skill is affected: the others stay usable, and a broken ``_index.json`` can be
+    rebuilt from the skill folders (``codemode skills reindex``).
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class SkillRunError(ToolError):
+    """A skill could not run, or ran and failed; what a program calling it sees."""
+
+    name = "SkillError"
+
+
+class SkillFailedError(SkillRunError):
+    """The skill's program failed (threw, timed out, ...); the message carries its error."""
+
+    name = "SkillFailedError"
+
+
+class SkillCycleError(SkillRunError):
+    """A skill called itself, directly or through other skills; the message names the cycle."""
+
+    name = "SkillCycleError"
+
+
+class SkillDepthError(SkillRunError):
+    """Skills called skills more deeply than ``SkillsConfig.max_depth`` allows."""
+
+    name = "SkillDepthError"
+
+
+class SkillPermissionError(SkillRunError):
+    """The skill's trust level does not allow what it tried (a tool with side effects)."""
+
+    name = "SkillPermissionError"
+
+
+class SkillApprovalError(SkillRunError):
+    """``SkillsConfig.approve`` refused (or failed on) an untrusted skill's first run."""
+
+    name = "SkillApprovalError"
 
 
 class SecretParameterWarning(UserWarning):

@@ -22,8 +22,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MEMBERS = [ROOT / "core", *sorted((ROOT / "plugins").iterdir())]
 # What the core's tests import besides the core: the quickjs driver (the CLI and code-mode
-# tests run programs on it). The testing extra brings pytest and pytest-asyncio.
-LOWEST_REQUIREMENTS = ["./core[testing]", "./plugins/quickjs"]
+# tests run programs on it) and the two skill storages (the skill tests keep skills in them).
+# The testing extra brings pytest and pytest-asyncio.
+LOWEST_REQUIREMENTS = [
+    "./core[testing]",
+    "./plugins/quickjs",
+    "./plugins/storage_memory",
+    "./plugins/storage_fs",
+]
 # Pinned, not lowest: they are the harness, not something users install with codemode
 # (the root config's ``timeout = 120`` is pytest-timeout's option).
 HARNESS = ["pytest-timeout"]

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from codemode.config import load_config
     from codemode.context import ToolExecutionContext
     from codemode.hookspecs import hookimpl
+    from codemode.skills import Skill, SkillsConfig, code_mode_with_skills
     from codemode.tools import Tool, tool, tool_definition
     from codemode.trust import (
         create_always_trusted_strategy,
@@ -37,8 +38,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CodeMode",
+    "Skill",
+    "SkillsConfig",
     "Tool",
     "ToolExecutionContext",
+    "code_mode_with_skills",
     "create_always_trusted_strategy",
     "create_code_mode",
     "create_code_mode_system_prompt",
@@ -55,6 +59,9 @@ __all__ = [
 # Where each public name lives; must match the TYPE_CHECKING imports above (a test checks).
 _HOMES = {
     "CodeMode": "codemode.code_mode",
+    "Skill": "codemode.skills",
+    "SkillsConfig": "codemode.skills",
+    "code_mode_with_skills": "codemode.skills",
     "Tool": "codemode.tools",
     "ToolExecutionContext": "codemode.context",
     "create_always_trusted_strategy": "codemode.trust",

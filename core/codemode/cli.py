@@ -22,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from codemode import plugins
+from codemode._skills_cli import skills_group
 from codemode.code_mode import create_code_mode, create_code_mode_system_prompt, events
 from codemode.config import CodeModeConfig, load_config
 from codemode.errors import CodeModeError
@@ -219,3 +220,6 @@ def exec_command(
         _fail_usage(str(exc))
     click.echo(json.dumps(result, indent=2, ensure_ascii=False))
     sys.exit(0 if result["success"] else PROGRAM_ERROR)
+
+
+main.add_command(skills_group)

@@ -59,7 +59,11 @@ def test_unknown_name_lists_installed_and_pip_line() -> None:
 
 
 def test_unknown_storage_and_adapter() -> None:
-    with pytest.raises(PluginNotFoundError, match="pip install codemode-storage-memory"):
+    # A manager without the installed plugins, as for a user who has not installed them.
+    with (
+        plugins.use_plugin_manager(plugins.create_plugin_manager(autoload=False)),
+        pytest.raises(PluginNotFoundError, match="pip install codemode-storage-memory"),
+    ):
         plugins.load_storage("memory")
     with pytest.raises(PluginNotFoundError, match="no model adapter named 'litellm'"):
         plugins.load_adapter("litellm", "openai/gpt-4o-mini")

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 import codemode
+import codemode.adapters
 import codemode.code_mode
 import codemode.sandbox
+import codemode.skills
 import codemode.testing
 import codemode.tools
 import codemode.typescript
@@ -19,8 +21,11 @@ import codemode_quickjs
 def test_codemode_top_level() -> None:
     assert codemode.__all__ == [
         "CodeMode",
+        "Skill",
+        "SkillsConfig",
         "Tool",
         "ToolExecutionContext",
+        "code_mode_with_skills",
         "create_always_trusted_strategy",
         "create_code_mode",
         "create_code_mode_system_prompt",
@@ -41,6 +46,8 @@ def test_all_names_resolve() -> None:
         codemode,
         codemode.code_mode,
         codemode.sandbox,
+        codemode.skills,
+        codemode.adapters,
         codemode.testing,
         codemode.tools,
         codemode.typescript,
@@ -54,6 +61,9 @@ def test_subpackages() -> None:
     assert codemode.testing.__all__ == [
         "DriverConformance",
         "Recorder",
+        "ScriptedAdapter",
+        "ScriptedRequest",
+        "SkillStorageConformance",
         "bindings",
         "echo",
         "fail",

@@ -11,6 +11,7 @@ import pytest
 
 PUBLIC_MODULES = [
     "codemode",
+    "codemode.adapters",
     "codemode.code_mode",
     "codemode.config",
     "codemode.context",
@@ -18,6 +19,7 @@ PUBLIC_MODULES = [
     "codemode.isolate",
     "codemode.plugins",
     "codemode.sandbox",
+    "codemode.skills",
     "codemode.testing",
     "codemode.tools",
     "codemode.trust",

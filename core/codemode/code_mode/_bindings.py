@@ -7,12 +7,13 @@ import time
 from typing import Any
 
 from codemode.code_mode import _events as events
-from codemode.code_mode._registry import EXTERNAL, BindingKind, ToolRegistry
+from codemode.code_mode._registry import EXTERNAL, Bindable, BindingKind
 from codemode.tools import EventSink, Tool, ToolExecutionContext
 
 
 class EventedBinding:
-    """A ``ToolBinding`` for one tool that reports calls to the current execution's context.
+    """A ``ToolBinding`` for one tool that reports calls to the current execution's context
+    (``external_*`` calls; a ``skill_*`` function emits skill events of its own).
 
     ``inline`` is true for sync tools: a driver may then run the tool on its engine thread
     with ``execute_inline`` (see ``codemode.isolate.InlineToolBinding``).
@@ -48,6 +49,9 @@ class EventedBinding:
     async def execute(
         self, args: dict[str, Any], context: ToolExecutionContext | None = None
     ) -> Any:
+        if self.kind is not EXTERNAL:
+            # A skill reports itself (code_mode:skill_call / skill_result / skill_error).
+            return await self._tool.execute(args, context or self._context)
         emit = self._context.emit_custom_event
         started = self._called(emit, args)
         try:
@@ -93,7 +97,7 @@ class EventedBinding:
         )
 
 
-def bind_tools(registry: ToolRegistry, context: ToolExecutionContext) -> dict[str, EventedBinding]:
+def bind_tools(registry: Bindable, context: ToolExecutionContext) -> dict[str, EventedBinding]:
     """One binding per registry entry, as the registry is now (for one execution)."""
     return {
         entry.function_name: EventedBinding(entry.tool, context, entry.kind)

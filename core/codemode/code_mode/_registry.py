@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from codemode.errors import ConfigError
 from codemode.tools import SecretPolicy, Tool, check_secret_parameters
@@ -42,6 +43,12 @@ class Entry:
         return self.kind.function_name(self.tool.name)
 
 
+class Bindable(Protocol):
+    """What a run binds its sandbox functions from: a ``ToolRegistry``, or a view of one."""
+
+    def entries(self) -> list[Entry]: ...
+
+
 class ToolRegistry:
     """Host functions by their sandbox name; every tool's input schema is checked for
     secret-looking parameters (``on_secret_parameter``) when it is added."""
@@ -72,6 +79,12 @@ class ToolRegistry:
         check_secret_parameters(tool.name, tool.input_schema, self._policy)
         self._entries[entry.function_name] = entry
         self.version += 1
+
+    def copy(self) -> ToolRegistry:
+        """A new registry with the same entries and secret policy (changes stay apart)."""
+        other = ToolRegistry(on_secret_parameter=self._policy)
+        other._entries = dict(self._entries)
+        return other
 
     def remove(self, name: str, kind: BindingKind = EXTERNAL) -> bool:
         """Unbind a tool by its name; whether it was bound."""

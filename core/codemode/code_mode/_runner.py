@@ -21,7 +21,7 @@ import orjson
 from codemode.code_mode import _events as events
 from codemode.code_mode._bindings import bind_tools
 from codemode.code_mode._prompt import render_prompt
-from codemode.code_mode._registry import ToolRegistry
+from codemode.code_mode._registry import Bindable, ToolRegistry
 from codemode.errors import ConfigError, DriverUnavailableError, ErrorName
 from codemode.isolate import (
     DEFAULT_MAX_LOG_BYTES,
@@ -121,7 +121,24 @@ class CodeModeRunner:
         try:
             javascript = await self._strip(code)
         except TypeScriptSyntaxError as exc:
-            return ExecutionResult(success=False, error=_syntax_error(exc))
+            return ExecutionResult(success=False, error=syntax_error(exc))
+        return await self.execute_javascript(javascript, context)
+
+    async def execute_javascript(
+        self,
+        javascript: str,
+        context: ToolExecutionContext,
+        *,
+        registry: Bindable | None = None,
+        timeout_ms: int | None = None,
+        max_tool_calls: int | None = None,
+    ) -> ExecutionResult:
+        """Run already-stripped JavaScript in a fresh context, with no execution events.
+
+        What a skill uses for its own program: ``registry`` replaces the runner's (for what
+        this one run may call), and ``timeout_ms`` / ``max_tool_calls`` tighten the runner's own
+        limits for it (they never loosen them). Console lines are still emitted.
+        """
 
         def on_console(entry: ConsoleEntry) -> None:
             context.emit_custom_event(
@@ -130,10 +147,12 @@ class CodeModeRunner:
             )
 
         config = IsolateConfig(
-            bindings=dict(bind_tools(self.registry, context)),
-            timeout=self.timeout,
+            bindings=dict(bind_tools(registry or self.registry, context)),
+            timeout=min(timeout_ms, self.timeout) if timeout_ms else self.timeout,
             memory_limit=self.memory_limit,
-            max_tool_calls=self.max_tool_calls,
+            max_tool_calls=(
+                min(max_tool_calls, self.max_tool_calls) if max_tool_calls else self.max_tool_calls
+            ),
             max_log_bytes=self.max_log_bytes,
             max_result_bytes=self.max_result_bytes,
             on_console=on_console,
@@ -177,7 +196,7 @@ async def _dispose(sandbox: IsolateContext) -> None:
         await sandbox.dispose()
 
 
-def _syntax_error(exc: TypeScriptSyntaxError) -> NormalizedError:
+def syntax_error(exc: TypeScriptSyntaxError) -> NormalizedError:
     return NormalizedError(
         name=ErrorName.SYNTAX,
         message=exc.message,

@@ -5,8 +5,10 @@ each storage, so the in-memory storage, the file storage and a third party's agr
 
 - ``save`` sets ``created_at`` (kept from the stored version), ``updated_at`` and
   ``content_hash``; a new skill whose ``trust_level`` was not given starts at the strategy's
-  initial level; and a skill whose code or schemas differ from the stored version goes back
-  to the initial level with fresh stats (``prepare_save``).
+  initial level; a skill whose code or schemas differ from the stored version goes back to
+  the initial level with fresh stats; one whose content is unchanged keeps the stored
+  ``trust_level`` and ``stats`` unless the caller set them (host code may; the model cannot,
+  ``register_skill`` takes neither) (``prepare_save``).
 - ``update_stats`` adds one run and lets the strategy promote the skill (``record_run``),
   atomically: concurrent updates lose no count.
 - A skill read back whose code or schemas no longer match its stored hash (edited by hand)
@@ -77,6 +79,13 @@ def prepare_save(existing: Skill | None, skill: Skill, strategy: TrustStrategy) 
             # New code is not the code that earned the old trust.
             update["trust_level"] = strategy.get_initial_trust_level()
             update["stats"] = SkillStats()
+        else:
+            # What the caller did not set is kept (a skill built afresh to change its
+            # description keeps the trust it earned); what it set explicitly wins.
+            if "trust_level" not in skill.model_fields_set:
+                update["trust_level"] = existing.trust_level
+            if "stats" not in skill.model_fields_set:
+                update["stats"] = existing.stats
     return skill.model_copy(update=update, deep=True)
 
 

@@ -9,8 +9,21 @@ from codemode._extras import require_extra
 # First, so that without pytest the error says which extra to install.
 require_extra("pytest", "testing")
 
+from codemode.testing._adapters import ScriptedAdapter, ScriptedRequest  # noqa: E402 (after the check)
 from codemode.testing._conformance import DriverConformance  # noqa: E402 (after the check)
 from codemode.testing._harness import run_program  # noqa: E402 (after the check)
+from codemode.testing._storage_conformance import SkillStorageConformance  # noqa: E402 (after the check)
 from codemode.testing._tools import Recorder, bindings, echo, fail, sleep  # noqa: E402 (after the check)
 
-__all__ = ["DriverConformance", "Recorder", "bindings", "echo", "fail", "run_program", "sleep"]
+__all__ = [
+    "DriverConformance",
+    "Recorder",
+    "ScriptedAdapter",
+    "ScriptedRequest",
+    "SkillStorageConformance",
+    "bindings",
+    "echo",
+    "fail",
+    "run_program",
+    "sleep",
+]

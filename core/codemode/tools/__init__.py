@@ -3,6 +3,7 @@
 from codemode.tools._context import EventSink, ToolExecutionContext
 from codemode.tools._secrets import SecretPolicy, check_secret_parameters, looks_like_secret
 from codemode.tools._tool import Tool, ToolDefinition, tool, tool_definition
+from codemode.tools._toolset import ToolSet
 
 __all__ = [
     "EventSink",
@@ -10,6 +11,7 @@ __all__ = [
     "Tool",
     "ToolDefinition",
     "ToolExecutionContext",
+    "ToolSet",
     "check_secret_parameters",
     "looks_like_secret",
     "tool",

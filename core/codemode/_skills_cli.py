@@ -212,11 +212,14 @@ def reindex_command(storage: str | None, config_path: str | None) -> None:
         click.echo(f"{type(store).__name__} keeps no index: nothing to rebuild")
         return
     report = _run(reindex)
-    indexed = getattr(report, "indexed", None)
-    skipped = getattr(report, "skipped", None) or []
-    count = len(indexed) if isinstance(indexed, list | tuple) else indexed
-    click.echo(f"indexed {count} skills")
-    for item in skipped:
-        click.echo(f"skipped {item}", err=True)
+    indexed = list(getattr(report, "indexed", ()))
+    skipped = getattr(report, "skipped", None) or {}
+    where = getattr(report, "index_file", None)
+    click.echo(
+        f"indexed {len(indexed)} skill{'s' if len(indexed) != 1 else ''}"
+        + (f" in {where}" if where else "")
+    )
+    for folder, reason in dict(skipped).items():
+        click.echo(f"skipped {folder}: {reason}", err=True)
     if skipped:
         sys.exit(_FAILED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -210,3 +211,29 @@ async def test_search_skills_answers_index_entries(make_session: Any, storage: A
             "trustLevel": "untrusted",
         }
     ]
+
+
+async def test_programs_calling_skills_cannot_starve_each_other(storage: Any) -> None:
+    # Two slots, four programs each waiting on a skill: if a skill's program needed a slot
+    # of its own, all four would wait until they timed out.
+    from codemode import SkillsConfig, code_mode_with_skills, create_code_mode
+    from codemode_quickjs import create_quickjs_isolate_driver
+
+    code_mode = create_code_mode(
+        driver=create_quickjs_isolate_driver(max_concurrency=2), timeout=20_000
+    )
+    await storage.save(skill("inner", "return input.n + 1;"))
+    await storage.save(skill("outer", "return await skill_inner(input);", depends_on=["inner"]))
+    tools, _, _ = await code_mode_with_skills(code_mode, skills=SkillsConfig(storage=storage))
+    await tools.get("get_skill").execute({"name": "outer"})  # type: ignore[union-attr]
+    run = tools.get("execute_typescript")
+    assert run is not None
+    started = asyncio.get_running_loop().time()
+    results = await asyncio.gather(
+        *(
+            run.execute({"typescriptCode": f"return await skill_outer({{ n: {n} }});"})
+            for n in range(4)
+        )
+    )
+    assert [r["result"] for r in results] == [1, 2, 3, 4]
+    assert asyncio.get_running_loop().time() - started < 10

@@ -56,13 +56,16 @@ class HostDrivenContext:
         if engine is None:
             raise ContextError("this context was disposed; create a new one for each program")
         self._used = True
-        if self._limit is not None:
-            await self._limit.acquire()
-        try:
+        limit = self._limit
+        if limit is None or limit.held():
+            # Started from a tool call of an execution that holds a slot: it runs in that one.
             return await self._run(engine, code)
+        await limit.acquire()
+        try:
+            with limit.holding():
+                return await self._run(engine, code)
         finally:
-            if self._limit is not None:
-                self._limit.release()
+            limit.release()
 
     async def _run(self, engine: Engine, code: str) -> ExecutionResult:
         execution = Execution(self._config, engine)

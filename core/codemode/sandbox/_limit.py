@@ -4,19 +4,31 @@ A driver may be used from several event loops (one per thread, or ``asyncio.run`
 ``asyncio.run``), so the bound cannot be an ``asyncio.Semaphore``, which belongs to one loop.
 Waiters queue in order; a slot freed on one loop is handed to the next waiter on its own
 loop with ``call_soon_threadsafe``.
+
+The bound is re-entrant: an execution started from within one that holds a slot (a skill's
+program, run by a tool call of the program that called the skill) runs in its caller's slot.
+Waiting for a slot of its own could never end when every slot is held by callers that wait
+for it. ``held()`` tells whether the current context already holds one; the tool calls of
+an execution inherit that, since they start in copies of its context.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
+import contextvars
 import threading
+from collections.abc import Iterator
 from types import TracebackType
 
 DEFAULT_MAX_CONCURRENCY = 64
 """Executions of one driver that may run at once; more wait for a slot, in order."""
 
 _Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]
+_HELD: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
+    "codemode_held_limits", default=frozenset()
+)
 
 
 class ConcurrencyLimit:
@@ -32,6 +44,19 @@ class ConcurrencyLimit:
     def active(self) -> int:
         """Slots held now."""
         return self._active
+
+    def held(self) -> bool:
+        """Whether the current context runs inside an execution holding one of these slots."""
+        return id(self) in _HELD.get()
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        """Mark the current context as holding a slot (for the executions it starts)."""
+        token = _HELD.set(_HELD.get() | {id(self)})
+        try:
+            yield
+        finally:
+            _HELD.reset(token)
 
     async def acquire(self) -> None:
         with self._lock:

@@ -99,11 +99,14 @@ class SkillsConfig:
     policies: Mapping[TrustLevel | str, SkillPolicy] = field(default_factory=dict)
     approve: Approve | None = None
     max_depth: int = DEFAULT_MAX_DEPTH
+    max_concurrent_runs: int = 16
+    """Skill programs one conversation runs at once (more wait); skills a skill calls do not
+    count, so a chain of skills cannot wait on itself."""
     skills_as_tools: bool = True
     """Give the model each loaded skill as a direct tool too, besides ``skill_<name>``."""
 
     def __post_init__(self) -> None:
-        for key in ("max_skills_in_context", "max_depth"):
+        for key in ("max_skills_in_context", "max_depth", "max_concurrent_runs"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"SkillsConfig.{key} must be an integer >= 1, got {value!r}")

@@ -36,6 +36,7 @@ from codemode.errors import (
     ToolInputError,
     ToolOutputError,
 )
+from codemode.sandbox._limit import ConcurrencyLimit
 from codemode.sandbox._protocol import dumps
 from codemode.skills._config import SkillPolicy, SkillsConfig, ask_approval
 from codemode.skills._model import Skill
@@ -82,6 +83,13 @@ class SkillEngine:
     _validators: dict[str, tuple[JsonSchemaValidator, JsonSchemaValidator]] = field(
         default_factory=dict, repr=False
     )
+    _running: ConcurrencyLimit = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Programs run their skills inside their own slot of the driver (see ConcurrencyLimit);
+        # this bounds how many such skill programs one conversation runs at once. Skills
+        # called by skills do not wait for it: their callers hold it already.
+        self._running = ConcurrencyLimit(self.config.max_concurrent_runs)
 
     def sandbox_tool(self, name: str, description: str = "", skill: Skill | None = None) -> Tool:
         """The tool behind ``skill_<name>``: schemas only document it, ``run`` checks."""
@@ -126,7 +134,11 @@ class SkillEngine:
         started = time.perf_counter()
         emit(events.SKILL_CALL, {"skill": name, "input": input, "timestamp": events.timestamp()})
         try:
-            value = await self._execute(skill, input, context, chain, policy)
+            if chain:
+                value = await self._execute(skill, input, context, chain, policy)
+            else:
+                async with self._running:
+                    value = await self._execute(skill, input, context, chain, policy)
             value = check_output.validate(value)
         except Exception as exc:
             await self._record(name, success=False)

@@ -454,6 +454,26 @@ class StorageTrustConformance:
         assert saved.content_hash == promoted.content_hash
 
     @sync
+    async def test_a_skill_built_afresh_with_the_same_content_keeps_trust_and_stats(
+        self, make_storage: MakeStorage
+    ) -> None:
+        storage = make_storage(trust_strategy=create_relaxed_trust_strategy())
+        await storage.save(make_skill())
+        await run_many(storage, "fetch_github_stats", 3, 0)
+        saved = await storage.save(make_skill(description="Counts stars and forks"))
+        assert saved.trust_level is TrustLevel.PROVISIONAL
+        assert saved.stats.executions == 3
+        assert saved.description == "Counts stars and forks"
+
+    @sync
+    async def test_a_trust_level_set_by_the_host_wins(self, make_storage: MakeStorage) -> None:
+        storage = make_storage()
+        await storage.save(make_skill())
+        saved = await storage.save(make_skill(trust_level=TrustLevel.TRUSTED))
+        assert saved.trust_level is TrustLevel.TRUSTED
+        assert (await storage.get("fetch_github_stats")) == saved
+
+    @sync
     async def test_schema_key_order_is_no_change(self, make_storage: MakeStorage) -> None:
         storage = make_storage(trust_strategy=create_relaxed_trust_strategy())
         await storage.save(make_skill())

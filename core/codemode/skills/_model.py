@@ -9,12 +9,12 @@ storage can tell an edit of the program from a change of its description or stat
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any, Final
 
-import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 from pydantic.alias_generators import to_camel
 
@@ -62,13 +62,28 @@ def check_skill_name(name: object) -> str:
     return name
 
 
+def _canonical(value: Any) -> Any:
+    """``value`` as JSON sees it: ``10.0`` and ``10`` are one number (JavaScript and every
+    JSON round trip agree), so a schema read back from JSON hashes as it was saved."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {str(key): _canonical(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    return value
+
+
 def content_hash(code: str, input_schema: dict[str, Any], output_schema: dict[str, Any]) -> str:
-    """``sha256:<hex>`` of the code and both schemas (key order does not matter)."""
-    canonical = orjson.dumps(
-        {"code": code, "inputSchema": input_schema, "outputSchema": output_schema},
-        option=orjson.OPT_SORT_KEYS,
+    """``sha256:<hex>`` of the code and both schemas (key order and ``10.0`` vs ``10`` do not
+    matter)."""
+    canonical = json.dumps(
+        _canonical({"code": code, "inputSchema": input_schema, "outputSchema": output_schema}),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
-    return "sha256:" + hashlib.sha256(canonical).hexdigest()
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def utc_now() -> datetime:

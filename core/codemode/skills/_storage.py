@@ -90,10 +90,19 @@ def prepare_save(existing: Skill | None, skill: Skill, strategy: TrustStrategy) 
 
 
 def record_run(skill: Skill, success: bool, strategy: TrustStrategy) -> Skill:
-    """``skill`` with one more run counted and its level recalculated by ``strategy``."""
+    """``skill`` (as ``check_loaded`` gave it) with one more run counted and its level
+    recalculated by ``strategy``. The content hash is brought up to date, so a skill edited
+    by hand starts earning trust again from this run on."""
     stats = skill.stats.record(success)
     level = strategy.calculate_trust_level(skill.trust_level, stats)
-    return skill.model_copy(update={"stats": stats, "trust_level": level, "updated_at": utc_now()})
+    return skill.model_copy(
+        update={
+            "stats": stats,
+            "trust_level": level,
+            "updated_at": utc_now(),
+            "content_hash": skill.computed_hash(),
+        }
+    )
 
 
 def check_loaded(skill: Skill, strategy: TrustStrategy) -> Skill:

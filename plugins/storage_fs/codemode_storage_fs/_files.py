@@ -30,6 +30,7 @@ from codemode.errors import SkillStorageError
 LOCK_NAME: Final = ".lock"
 LOCK_TIMEOUT: Final = 60.0
 """Seconds to wait for the directory's lock before giving up with ``SkillStorageError``."""
+_REPLACE_TRIES: Final = 10
 STALE_LOCK_AFTER: Final = 30.0
 """Seconds after which a lock object on an object store is taken as left by a dead process.
 
@@ -55,7 +56,9 @@ _CHANGE_KEYS: Final = (
 
 # One lock per directory for the whole process, shared by every storage opened on it: two
 # storages on one memory:// path (or one folder) change the same files, so they must exclude
-# each other as much as two tasks of one storage do. It grows by one small lock per directory.
+# each other as much as two tasks of one storage do. It grows by one small lock per directory,
+# and a forked child starts with none, since a lock held by a thread of the parent at the fork
+# would never be released in the child.
 _PROCESS_LOCKS: dict[str, threading.Lock] = {}
 _PROCESS_LOCKS_GUARD = threading.Lock()
 
@@ -63,6 +66,16 @@ _PROCESS_LOCKS_GUARD = threading.Lock()
 def process_lock(key: str) -> threading.Lock:
     with _PROCESS_LOCKS_GUARD:
         return _PROCESS_LOCKS.setdefault(key, threading.Lock())
+
+
+def _forget_process_locks() -> None:
+    global _PROCESS_LOCKS_GUARD
+    _PROCESS_LOCKS_GUARD = threading.Lock()
+    _PROCESS_LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_forget_process_locks)
 
 
 class Files:
@@ -75,7 +88,7 @@ class Files:
         self.is_memory = isinstance(fs, MemoryFileSystem)
         self.url: str = self.root if self.is_local else str(fs.unstrip_protocol(self.root))
         """Where the files are, as the user would write it (a path for a local folder)."""
-        self._process_lock = process_lock(str(fs.unstrip_protocol(self.root)))
+        self._lock_key = str(fs.unstrip_protocol(self.root))
         lock_path = self.path(LOCK_NAME)
         self._file_lock = (
             filelock.FileLock(lock_path, timeout=LOCK_TIMEOUT) if self.is_local else None
@@ -173,7 +186,8 @@ class Files:
 
         Call it in a worker thread: it blocks until the lock is free (up to ``LOCK_TIMEOUT``).
         """
-        if not self._process_lock.acquire(timeout=LOCK_TIMEOUT):
+        in_process = process_lock(self._lock_key)  # looked up each time: see _PROCESS_LOCKS
+        if not in_process.acquire(timeout=LOCK_TIMEOUT):
             raise SkillStorageError(
                 f"timed out after {LOCK_TIMEOUT:.0f} s waiting for another thread's write"
                 f" to the skill directory {self.url}"
@@ -198,7 +212,7 @@ class Files:
             else:
                 yield
         finally:
-            self._process_lock.release()
+            in_process.release()
 
 
 class ObjectLock:
@@ -234,12 +248,13 @@ class ObjectLock:
                     f" none does, it is removed {STALE_LOCK_AFTER:.0f} s after it was taken)"
                 )
             time.sleep(pause * (0.5 + random.random()))
-            pause = min(pause * 2, 0.25)
+            pause = min(pause * 2, 0.1)
 
     def __exit__(self, *exc_info: object) -> None:
         token, self._token = self._token, None
-        if token is not None and self._owner() == token:
-            with contextlib.suppress(FileNotFoundError):
+        # Not raised: the work under the lock is done, and a lock left behind goes stale.
+        with contextlib.suppress(OSError):
+            if token is not None and self._owner() == token:
                 self.fs.rm_file(self.path)
 
     def _owner(self) -> str | None:
@@ -275,12 +290,25 @@ def _write_local(path: str, data: bytes) -> None:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temporary, path)
+        _replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
     _fsync_folder(folder)
+
+
+def _replace(source: str, target: str) -> None:
+    # On Windows a file another process has open cannot be replaced for a moment: retry.
+    for attempt in range(_REPLACE_TRIES):
+        try:
+            os.replace(source, target)
+        except PermissionError:
+            if os.name != "nt" or attempt == _REPLACE_TRIES - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))  # pragma: no cover - Windows only
+        else:
+            return
 
 
 def _fsync_folder(folder: str) -> None:

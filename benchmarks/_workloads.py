@@ -238,13 +238,45 @@ STRIP_EXPECTED = {
 }
 """What strip_sample.ts returns (worked out by hand from its data)."""
 
-SKILLS = {"id": "W8", "skipped": "skills are not implemented yet"}
+SKILLS = {"id": "W8", "title": "a skill that calls echo once, run as a tool, stats stored"}
+SKILL_NAME = "echo_and_label"
+SKILL_CODE = (
+    "const echoed: { i: number } = await external_echo({ i: input.n });\n"
+    "return { doubled: echoed.i * 2, label: input.label.toUpperCase() };"
+)
+SKILL_REGISTRATION: dict[str, Any] = {
+    "name": SKILL_NAME,
+    "description": "Echo a number through the echo tool and return it doubled, with its label",
+    "code": SKILL_CODE,
+    "inputSchema": {
+        "type": "object",
+        "properties": {"n": {"type": "integer"}, "label": {"type": "string"}},
+        "required": ["n", "label"],
+    },
+    "outputSchema": {
+        "type": "object",
+        "properties": {"doubled": {"type": "integer"}, "label": {"type": "string"}},
+        "required": ["doubled", "label"],
+    },
+    "usageHints": ["Use to check that skills run"],
+}
+"""What the model would send to ``register_skill`` (W8)."""
+SKILL_CASES: tuple[tuple[dict[str, Any], dict[str, Any]], ...] = tuple(
+    ({"n": n, "label": f"run-{n}"}, {"doubled": 2 * n, "label": f"RUN-{n}"}) for n in range(10)
+)
+"""Inputs taken in turn, and what the skill returns for each. As many as warm-up executions,
+so that every plain program (the same code with its input inlined) is stripped, and cached,
+during the warm-up, as the skill's own code is."""
+SKILL_RUNS, SKILL_QUICK_RUNS, SKILL_WARMUP = 100, 30, len(SKILL_CASES)
+SEARCH_LIBRARY = 1000
+"""How many skills the file storage holds when ``search_skills`` is timed (W8, host)."""
+SEARCH_RUNS, SEARCH_QUICK_RUNS, SEARCH_WARMUP = 200, 50, 20
 ALL_IDS = ("W1", "W2", "W2-sync", "W3", "W4", "W5", "W6", "W7", "W8")
 
 TARGETS: dict[str, dict[str, float]] = {
-    "quickjs": {"W1": 1, "W2": 25, "W3": 40, "W4": 2000, "W6": 150, "W7": 150},
+    "quickjs": {"W1": 1, "W2": 25, "W3": 40, "W4": 2000, "W6": 150, "W7": 150, "W8": 3},
     "v8": {"W1": 3, "W2": 50, "W3": 40, "W4": 25, "W6": 40, "W7": 150},
-    "host": {"W5": 300},
+    "host": {"W5": 300, "W8": 5},
 }
 ENGINES = {"quickjs": "quickjs", "node": "v8", "v8": "v8"}
 """Which target column applies to a driver; drivers not listed have no targets."""

@@ -7,7 +7,8 @@ Usage (from the workspace root):
 
 Runs the workloads W1-W8 (see ``docs/performance.md``) on every installed driver, or on those
 named by ``--drivers``, and prints one JSON report on stdout; progress goes to stderr. W6 and
-W7 run in a fresh subprocess each (``--child``), which also reports its peak RSS.
+W7 run in a fresh subprocess each (``--child``), which also reports its peak RSS. W5 and the
+search half of W8 run once, on the host.
 
 Exit status: 0 when every result was right, 1 when a workload returned a wrong result or
 failed (the report's ``failures`` says which and why), 2 on bad usage (for example a driver
@@ -24,14 +25,20 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import _environment as env
 from _measure import peak_rss_mb, progress, rss_mb, sample, sample_sync, summary
+from _skills import search_figures, skill_figures
 from _workloads import (
     ALL_IDS,
     REFERENCE,
+    SEARCH_LIBRARY,
+    SKILL_QUICK_RUNS,
+    SKILL_RUNS,
+    SKILL_WARMUP,
     SKILLS,
     STRIP,
     STRIP_EXPECTED,
@@ -230,8 +237,34 @@ def bench_driver(driver: str, ids: list[str], quick: bool, failures: list[str]) 
             results[workload.id] = run_child(driver, workload, quick, failures)
     ordered = {w.id: results.get(w.id) for w in chosen}
     if SKILLS["id"] in ids:
-        ordered[SKILLS["id"]] = {"skipped": SKILLS["skipped"]}
+        ordered[SKILLS["id"]] = bench_skills(driver, quick, failures)
     return ordered
+
+
+def _measured(
+    where: str, failures: list[str], measure: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """``measure()``, or its wrong result or crash recorded as a failure of ``where``."""
+    try:
+        entry = measure()
+    except WrongResult as exc:
+        return _failed(failures, where, str(exc))
+    except Exception as exc:  # a crash in codemode is a failed workload, not a crash of ours
+        return _failed(failures, where, f"raised {type(exc).__name__}: {exc}")
+    progress(f"  {_describe(entry)}")
+    return entry
+
+
+def bench_skills(driver: str, quick: bool, failures: list[str]) -> dict[str, Any]:
+    """W8 on one driver: skill executions against the plain program, file storage and memory."""
+    count = SKILL_QUICK_RUNS if quick else SKILL_RUNS
+    progress(f"{driver} W8: {SKILLS['title']} ({SKILL_WARMUP} warm-up, {count} samples each)")
+    entry = _measured(f"{driver} W8", failures, lambda: asyncio.run(skill_figures(driver, quick)))
+    if "error" not in entry:
+        skill, program = entry["skill"]["median"], entry["program"]["median"]
+        memory = entry["memory_storage"]["median"]
+        progress(f"  = skill {skill} ms - plain program {program} ms; memory storage: {memory} ms")
+    return entry
 
 
 def _layout_problem(source: str, stripped: str) -> str | None:
@@ -281,6 +314,12 @@ def bench_strip(drivers: list[str], quick: bool, failures: list[str]) -> dict[st
     return entry
 
 
+def bench_search(drivers: list[str], quick: bool, failures: list[str]) -> dict[str, Any]:
+    """W8, host side: ``search_skills`` over a file storage of 1,000 skills."""
+    progress(f"host W8: search_skills over {SEARCH_LIBRARY:,} stored skills")
+    return _measured("host W8", failures, lambda: asyncio.run(search_figures(drivers[0], quick)))
+
+
 def header(args: argparse.Namespace, found: env.Drivers, drivers: list[str]) -> dict[str, Any]:
     return {
         "suite": "codemode benchmarks",
@@ -306,6 +345,8 @@ def full_run(args: argparse.Namespace, found: env.Drivers, drivers: list[str]) -
     failures: list[str] = []
     results = {driver: bench_driver(driver, ids, args.quick, failures) for driver in drivers}
     host = {"W5": bench_strip(drivers, args.quick, failures)} if "W5" in ids else {}
+    if SKILLS["id"] in ids:
+        host[SKILLS["id"]] = bench_search(drivers, args.quick, failures)
     report |= {
         "load_average": {"start": load_start, "end": env.load_average()},
         "duration_s": round(time.perf_counter() - started, 1),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -136,9 +137,27 @@ class CodeModeRunner:
         """Run already-stripped JavaScript in a fresh context, with no execution events.
 
         What a skill uses for its own program: ``registry`` replaces the runner's (for what
-        this one run may call), and ``timeout_ms`` / ``max_tool_calls`` tighten the runner's own
-        limits for it (they never loosen them). Console lines are still emitted.
+        this one run may call), and ``timeout_ms`` / ``max_tool_calls`` tighten the runner's
+        own limits for it (they never loosen them). Console lines are still emitted.
         """
+        async with self.sandbox(
+            context, registry=registry, timeout_ms=timeout_ms, max_tool_calls=max_tool_calls
+        ) as execute:
+            return await execute(javascript)
+
+    @contextlib.asynccontextmanager
+    async def sandbox(
+        self,
+        context: ToolExecutionContext,
+        *,
+        registry: Bindable | None = None,
+        timeout_ms: int | None = None,
+        max_tool_calls: int | None = None,
+    ) -> AsyncIterator[Callable[[str], Awaitable[ExecutionResult]]]:
+        """``execute_javascript`` in two steps: the block runs one program with the function it
+        is given, and the context is disposed when the block ends. Work that follows the
+        program (a skill's stats) then runs before the engine's own clean-up competes with
+        it for the host."""
 
         def on_console(entry: ConsoleEntry) -> None:
             context.emit_custom_event(
@@ -157,18 +176,29 @@ class CodeModeRunner:
             max_result_bytes=self.max_result_bytes,
             on_console=on_console,
         )
+        sandbox: IsolateContext | None = None
+        failed: ExecutionResult | None = None
         try:
             sandbox = await self.driver.create_context(config)
         except (ConfigError, DriverUnavailableError):
             raise
         except Exception as exc:
-            return ExecutionResult(success=False, error=driver_error(exc))
+            failed = ExecutionResult(success=False, error=driver_error(exc))
+
+        async def execute(javascript: str) -> ExecutionResult:
+            if sandbox is None:
+                assert failed is not None
+                return failed
+            try:
+                return await sandbox.execute(javascript)
+            except Exception as exc:
+                return ExecutionResult(success=False, error=driver_error(exc))
+
         try:
-            return await sandbox.execute(javascript)
-        except Exception as exc:
-            return ExecutionResult(success=False, error=driver_error(exc))
+            yield execute
         finally:
-            await _dispose(sandbox)
+            if sandbox is not None:
+                await _dispose(sandbox)
 
     async def _strip(self, code: str) -> str:
         if len(code) < _STRIP_ON_THREAD_CHARS:

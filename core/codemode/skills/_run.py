@@ -135,13 +135,11 @@ class SkillEngine:
         emit(events.SKILL_CALL, {"skill": name, "input": input, "timestamp": events.timestamp()})
         try:
             if chain:
-                value = await self._execute(skill, input, context, chain, policy)
+                value = await self._execute(skill, input, context, chain, policy, check_output)
             else:
                 async with self._running:
-                    value = await self._execute(skill, input, context, chain, policy)
-            value = check_output.validate(value)
+                    value = await self._execute(skill, input, context, chain, policy, check_output)
         except Exception as exc:
-            await self._record(name, success=False)
             emit(
                 events.SKILL_ERROR,
                 {
@@ -152,7 +150,6 @@ class SkillEngine:
                 },
             )
             raise
-        await self._record(name, success=True)
         emit(
             events.SKILL_RESULT,
             {
@@ -239,10 +236,13 @@ class SkillEngine:
         context: ToolExecutionContext,
         chain: tuple[tuple[str, TrustLevel], ...],
         policy: SkillPolicy,
+        check_output: JsonSchemaValidator,
     ) -> Any:
+        """Run the skill's program, check its output and record the run; its value."""
         try:
             body = strip_types_cached(skill.code)
         except TypeScriptSyntaxError as exc:
+            await self._record(skill.name, success=False)
             raise SkillFailedError(
                 f"skill {skill.name} does not parse: {exc.message} (line {exc.line} of its code)"
             ) from None
@@ -250,19 +250,27 @@ class SkillEngine:
         javascript = f"const input = {dumps(input)}; {body}"
         inner_chain = (*chain, (skill.name, skill.trust_level))
         inner = SkillContext(context.emit_custom_event, context.tool_call_id, inner_chain, policy)
-        result = await self.runner.execute_javascript(
-            javascript,
+        # The stats are written before the context is disposed: the engine's clean-up (QuickJS
+        # prepares its next runtime then, holding the GIL) would otherwise slow the write.
+        async with self.runner.sandbox(
             inner,
             registry=_SkillView(self, skill, inner_chain, policy),
             timeout_ms=policy.timeout,
             max_tool_calls=policy.max_tool_calls,
-        )
-        if not result.success:
-            error = result.error
-            where = f" (line {error.line} of its code)" if error and error.line else ""
-            detail = f"{error.name}: {error.message}" if error else "unknown error"
-            raise SkillFailedError(f"skill {skill.name} failed: {detail}{where}")
-        return result.value
+        ) as execute:
+            result = await execute(javascript)
+            try:
+                if not result.success:
+                    error = result.error
+                    where = f" (line {error.line} of its code)" if error and error.line else ""
+                    detail = f"{error.name}: {error.message}" if error else "unknown error"
+                    raise SkillFailedError(f"skill {skill.name} failed: {detail}{where}")
+                value = check_output.validate(result.value)
+            except Exception:
+                await self._record(skill.name, success=False)
+                raise
+            await self._record(skill.name, success=True)
+            return value
 
     async def _record(self, name: str, *, success: bool) -> None:
         try:

@@ -157,10 +157,14 @@ class Files:
         else:
             self.fs.makedirs(path, exist_ok=True)
 
-    def write(self, path: str, data: bytes) -> None:
-        """Replace the file's content in one step: a reader sees the old bytes or the new."""
+    def write(self, path: str, data: bytes, *, sync_folder: bool = True) -> None:
+        """Replace the file's content in one step: a reader sees the old bytes or the new.
+
+        ``sync_folder=False`` leaves the rename itself to the system's next flush: after a
+        crash the file holds the old bytes or the new, whole; only the change may be lost.
+        """
         if self.is_local:
-            _write_local(path, data)
+            _write_local(path, data, sync_folder)
         else:
             self.fs.pipe_file(path, data)
 
@@ -279,7 +283,7 @@ class ObjectLock:
                 self.fs.rm_file(self.path)
 
 
-def _write_local(path: str, data: bytes) -> None:
+def _write_local(path: str, data: bytes, sync_folder: bool) -> None:
     folder, name = os.path.split(path)
     temporary = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
@@ -289,13 +293,16 @@ def _write_local(path: str, data: bytes) -> None:
         with open(descriptor, "wb") as file:
             file.write(data)
             file.flush()
-            os.fsync(file.fileno())
+            # The data, and the size that finds it, are on the disk before the rename (what
+            # makes the replace safe across a crash); fdatasync skips the other metadata.
+            getattr(os, "fdatasync", os.fsync)(file.fileno())
         _replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-    _fsync_folder(folder)
+    if sync_folder:
+        _fsync_folder(folder)
 
 
 def _replace(source: str, target: str) -> None:

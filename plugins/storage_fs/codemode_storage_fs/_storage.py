@@ -456,11 +456,16 @@ class FileSkillStorage:
                 return None
             stored = self._parse_skill(name, *raw)
             loaded = check_loaded(stored, self.trust_strategy)
+            # After a hand edit, record_run also records the new content hash, so the fresh
+            # stats count runs of the code as it is now.
             updated = record_run(loaded, success, self.trust_strategy)
-            if loaded is not stored:
-                # Edited by hand: its fresh stats count runs of the code as it is now.
-                updated = updated.model_copy(update={"content_hash": updated.computed_hash()})
-            files.write(files.path(name, META_FILE), _dumps(_js_numbers(updated.to_meta())))
+            # One more count of an existing file: written whole and synced, but the rename is
+            # not flushed at once (a crash may cost this count, never the file); a save syncs it.
+            files.write(
+                files.path(name, META_FILE),
+                _dumps(_js_numbers(updated.to_meta())),
+                sync_folder=False,
+            )
             catalog = self._catalog()
             entry = updated.index_entry()
             if catalog.notes or _entry(catalog.entries, name) != entry:

@@ -18,6 +18,12 @@ from __future__ import annotations
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
+    from codemode.agent import (
+        chat,
+        max_iterations,
+        to_server_sent_events,
+        to_server_sent_events_response,
+    )
     from codemode.code_mode import (
         CodeMode,
         create_code_mode,
@@ -42,6 +48,7 @@ __all__ = [
     "SkillsConfig",
     "Tool",
     "ToolExecutionContext",
+    "chat",
     "code_mode_with_skills",
     "create_always_trusted_strategy",
     "create_code_mode",
@@ -52,6 +59,9 @@ __all__ = [
     "create_relaxed_trust_strategy",
     "hookimpl",
     "load_config",
+    "max_iterations",
+    "to_server_sent_events",
+    "to_server_sent_events_response",
     "tool",
     "tool_definition",
 ]
@@ -62,6 +72,10 @@ _HOMES = {
     "Skill": "codemode.skills",
     "SkillsConfig": "codemode.skills",
     "code_mode_with_skills": "codemode.skills",
+    "chat": "codemode.agent",
+    "max_iterations": "codemode.agent",
+    "to_server_sent_events": "codemode.agent",
+    "to_server_sent_events_response": "codemode.agent",
     "Tool": "codemode.tools",
     "ToolExecutionContext": "codemode.context",
     "create_always_trusted_strategy": "codemode.trust",

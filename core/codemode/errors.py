@@ -16,6 +16,11 @@ model can read them and fix its code on the next try.
     ├── ContextError (RuntimeError)    a context used against its life cycle: a second program,
     │                                  or after dispose (or disposed while its program ran)
     ├── MissingExtraError (ImportError) an optional part is not installed; says what to pip install
+    ├── ModelError                     the model provider failed; ``status`` is its HTTP status
+    │   ├── ModelAuthError             the provider refused the credentials (401, 403)
+    │   ├── ModelRateLimitError        too many requests (429)
+    │   ├── ModelTimeoutError          no answer in time
+    │   └── ModelUnavailableError      cannot connect, or the provider failed (5xx)
     ├── SkillError                     a skill cannot be stored or loaded
     │   ├── SkillNameError (ValueError) a skill name that is not a safe snake_case identifier
     │   └── SkillStorageError (OSError) the storage cannot be read or written
@@ -105,6 +110,40 @@ class ToolOutputError(ToolError):
     """A tool's output failed validation; the message names the tool and the field."""
 
     name = "ToolOutputError"
+
+
+class ModelError(CodeModeError):
+    """A model provider failed. ``status`` is the HTTP status if there was one, ``provider``
+    and ``model`` say which; the message carries the provider's own words."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.provider = provider
+        self.model = model
+
+
+class ModelAuthError(ModelError):
+    """The provider refused the credentials (HTTP 401 or 403): check the API key."""
+
+
+class ModelRateLimitError(ModelError):
+    """The provider is rate-limiting (HTTP 429): wait, or lower the request rate."""
+
+
+class ModelTimeoutError(ModelError):
+    """The provider did not answer in time."""
+
+
+class ModelUnavailableError(ModelError):
+    """The provider cannot be reached, or failed on its side (HTTP 5xx)."""
 
 
 class SkillError(CodeModeError):

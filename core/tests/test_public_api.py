@@ -25,6 +25,7 @@ def test_codemode_top_level() -> None:
         "SkillsConfig",
         "Tool",
         "ToolExecutionContext",
+        "chat",
         "code_mode_with_skills",
         "create_always_trusted_strategy",
         "create_code_mode",
@@ -35,6 +36,9 @@ def test_codemode_top_level() -> None:
         "create_relaxed_trust_strategy",
         "hookimpl",
         "load_config",
+        "max_iterations",
+        "to_server_sent_events",
+        "to_server_sent_events_response",
         "tool",
         "tool_definition",
     ]

@@ -3,6 +3,8 @@
 Usage (from the Quick start): python3 -m uv run --all-packages scripts/test.py [pytest args]
 Extra arguments go to every pytest run (for example ``-x`` or ``-k conformance``).
 
+After each member's tests come the tests that span distributions (the top-level ``tests/``;
+``npm ci`` there first installs the pinned ``@tanstack/ai-client`` they drive in Node).
 Last, the core's tests run once more in a throwaway virtualenv holding the *lowest* version
 that each ``pyproject.toml`` allows of every direct dependency, so the lower bounds stay true.
 """
@@ -42,6 +44,22 @@ def run(title: str, *command: str, env: dict[str, str] | None = None) -> bool:
     outcome = "ok" if code == 0 else f"FAILED ({code})"
     print(f"== {title}: {outcome} in {time.perf_counter() - started:.1f}s")
     return code == 0
+
+
+def npm_ci() -> bool:
+    """Install ``tests/package-lock.json`` (``@tanstack/ai-client``) for the interop tests."""
+    npm = shutil.which("npm")
+    if npm is None:
+        print("\n== npm ci: skipped (npm not found; the interop tests in tests/ will be skipped)")
+        return True
+    command = [npm, "ci", "--prefix", "tests", "--no-audit", "--no-fund", "--loglevel=error"]
+    if run("npm ci in tests/", *command):
+        return True
+    print(
+        "== npm ci in tests/ failed: it installs @tanstack/ai-client from the npm registry "
+        "(pinned in tests/package-lock.json), so the registry must be reachable"
+    )
+    return False
 
 
 def dev_pin(name: str) -> str:
@@ -109,6 +127,10 @@ def main() -> int:
             results[f"pytest {name}"] = run(
                 f"tests of {name}", python, "-m", "pytest", "-q", str(tests), *extra
             )
+    results["npm ci"] = npm_ci()
+    results["pytest tests"] = results["npm ci"] and run(
+        "tests across distributions", python, "-m", "pytest", "-q", "tests", *extra
+    )
     dirs = [str(m / "tests") for m in MEMBERS if any((m / "tests").glob("test_*.py"))]
     results["pytest all"] = run("all tests together", python, "-m", "pytest", "-q", *dirs, *extra)
     results["lowest direct versions"] = lowest_direct(extra)

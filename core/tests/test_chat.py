@@ -409,3 +409,34 @@ async def test_server_sent_events_are_ag_ui_json_lines() -> None:
     content = json.loads(chunks[2][len(b"data: ") :])
     assert content["type"] == "TEXT_MESSAGE_CONTENT"
     assert set(content) == {"type", "messageId", "delta"}
+
+
+async def test_failed_results_are_marked_and_reused_call_ids_are_replaced() -> None:
+    history = [
+        {"role": "user", "content": "x"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_0",
+                    "type": "function",
+                    "function": {"name": "get_rows", "arguments": "{}"},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_0", "content": "[]"},
+    ]
+    adapter = ScriptedAdapter(
+        [[call(0, "get_rows", {"count": 1}, "call_0"), call(1, "nope", {}, "call_1")], "ok"]
+    )
+    events = await collect(chat(adapter=adapter, messages=history, tools=[get_rows]))
+    first, second = of(events, EventType.TOOL_CALL_START)
+    assert first.tool_call_id != "call_0"
+    assert second.tool_call_id == "call_1"
+    results = {e.tool_call_id: e for e in of(events, EventType.TOOL_CALL_RESULT)}
+    assert results[first.tool_call_id].metadata is None
+    assert results["call_1"].metadata == {"tanstack": {"state": "output-error"}}
+    sent = adapter.requests[1].messages
+    assert sent[-3]["tool_calls"][0]["id"] == first.tool_call_id
+    assert sent[-2]["tool_call_id"] == first.tool_call_id

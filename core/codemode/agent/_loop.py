@@ -124,6 +124,15 @@ class _Turn:
     finish: str | None = None
 
 
+def _tool_call_ids(history: list[ChatMessage]) -> set[str]:
+    ids = set()
+    for message in history:
+        for call in message.get("tool_calls") or ():
+            if isinstance(call, dict) and isinstance(call.get("id"), str):
+                ids.add(call["id"])
+    return ids
+
+
 def _start(call: _Call, turn: _Turn) -> ToolCallStartEvent:
     return ToolCallStartEvent(
         tool_call_id=call.id, tool_call_name=call.name, parent_message_id=turn.message_id
@@ -155,11 +164,19 @@ def _json(value: Any) -> str:
 
 
 def _error(message: str) -> str:
-    return _json({"error": message})
+    return _Failed(_json({"error": message}))
+
+
+_OUTPUT_ERROR = {"tanstack": {"state": "output-error"}}
+
+
+class _Failed(str):
+    """A tool result that reports a failure (still the text the model reads)."""
 
 
 async def _run_tool(tool: Tool | None, call: _Call, known: list[str], emit: Any) -> str:
-    """The tool call's result as the text the model reads; never raises but for cancellation."""
+    """The tool call's result as the text the model reads; never raises but for cancellation.
+    A failure comes back as ``_Failed``."""
     if tool is None:
         return _error(
             f"there is no tool named {call.name!r}; the tools are: {', '.join(known) or 'none'}"
@@ -204,6 +221,7 @@ class _Run:
         self.thread_id = thread_id
         self.run_id = run_id
         self.totals = _Totals()
+        self.used_ids = _tool_call_ids(history)
 
     async def events(self) -> AsyncIterator[BaseEvent]:
         yield RunStartedEvent(thread_id=self.thread_id, run_id=self.run_id)
@@ -289,7 +307,13 @@ class _Run:
         events: list[BaseEvent] = []
         call = turn.calls.get(chunk.index)
         if call is None:
-            call = _Call(chunk.index, chunk.id or new_id("call"))
+            given = chunk.id
+            # A client matches ids against the whole thread: an id seen before (a provider
+            # that counts call_0, call_1... in every run) would overwrite the older call.
+            if not given or given in self.used_ids:
+                given = new_id("call")
+            self.used_ids.add(given)
+            call = _Call(chunk.index, given)
             turn.calls[chunk.index] = call
         if chunk.name and not call.name:
             call.name = chunk.name
@@ -334,10 +358,18 @@ class _Run:
                 queue.put_nowait(CustomEvent(name=name, value=value))
 
             content = await _run_tool(by_name.get(call.name), call, known, emit)
-            results[call.id] = content
+            results[call.id] = str(content)
+            # TanStack AI clients show a call whose result says "output-error" as failed.
+            failed = (
+                {"tanstack": {"state": "output-error"}} if isinstance(content, _Failed) else None
+            )
             queue.put_nowait(
                 ToolCallResultEvent(
-                    message_id=new_id("msg"), tool_call_id=call.id, content=content, role="tool"
+                    message_id=new_id("msg"),
+                    tool_call_id=call.id,
+                    content=str(content),
+                    role="tool",
+                    metadata=failed,
                 )
             )
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
+    from codemode.adapters import litellm_text, openai_text
     from codemode.agent import (
         chat,
         max_iterations,
@@ -58,8 +59,10 @@ __all__ = [
     "create_default_trust_strategy",
     "create_relaxed_trust_strategy",
     "hookimpl",
+    "litellm_text",
     "load_config",
     "max_iterations",
+    "openai_text",
     "to_server_sent_events",
     "to_server_sent_events_response",
     "tool",
@@ -73,6 +76,8 @@ _HOMES = {
     "SkillsConfig": "codemode.skills",
     "code_mode_with_skills": "codemode.skills",
     "chat": "codemode.agent",
+    "litellm_text": "codemode.adapters",
+    "openai_text": "codemode.adapters",
     "max_iterations": "codemode.agent",
     "to_server_sent_events": "codemode.agent",
     "to_server_sent_events_response": "codemode.agent",

@@ -50,7 +50,7 @@ _DISTRIBUTIONS: dict[str, str] = {
     "memory": "codemode-storage-memory",
 }
 ENTRY_POINT_GROUP = "codemode"
-BUILTIN_MODULES: tuple[str, ...] = ("codemode.trust",)
+BUILTIN_MODULES: tuple[str, ...] = ("codemode.trust", "codemode.adapters._hooks")
 """Core modules with hook implementations, registered like any plugin."""
 
 

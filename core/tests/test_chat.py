@@ -440,3 +440,27 @@ async def test_failed_results_are_marked_and_reused_call_ids_are_replaced() -> N
     sent = adapter.requests[1].messages
     assert sent[-3]["tool_calls"][0]["id"] == first.tool_call_id
     assert sent[-2]["tool_call_id"] == first.tool_call_id
+
+
+async def test_an_answer_that_breaks_off_ends_its_message_before_run_error() -> None:
+    from codemode.errors import ModelUnavailableError
+
+    async def broken() -> Any:
+        yield TextDelta("The answer is")
+        raise ModelUnavailableError("connection dropped", provider="openai")
+
+    class Dropping:
+        model = "dropping"
+
+        def stream(self, messages: Any, *, tools: Any = (), system_prompts: Any = ()) -> Any:
+            return broken()
+
+    events = await collect(chat(adapter=Dropping(), messages=[{"role": "user", "content": "x"}]))
+    assert [e.type for e in events] == [
+        EventType.RUN_STARTED,
+        EventType.TEXT_MESSAGE_START,
+        EventType.TEXT_MESSAGE_CONTENT,
+        EventType.TEXT_MESSAGE_END,
+        EventType.RUN_ERROR,
+    ]
+    assert events[-1].code == "ModelUnavailableError"

@@ -65,8 +65,8 @@ def test_unknown_storage_and_adapter() -> None:
         pytest.raises(PluginNotFoundError, match="pip install codemode-storage-memory"),
     ):
         plugins.load_storage("memory")
-    with pytest.raises(PluginNotFoundError, match="no model adapter named 'litellm'"):
-        plugins.load_adapter("litellm", "openai/gpt-4o-mini")
+    with pytest.raises(PluginNotFoundError, match="no model adapter named 'nope'"):
+        plugins.load_adapter("nope", "openai/gpt-4o-mini")
 
 
 def test_trust_strategy_lookup() -> None:

@@ -15,6 +15,12 @@ from codemode.adapters._protocol import (
     complete_text,
 )
 
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from codemode.adapters._litellm import litellm_text
+    from codemode.adapters._openai import openai_text
+
 __all__ = [
     "Finish",
     "ModelAdapter",
@@ -23,4 +29,18 @@ __all__ = [
     "ToolCallDelta",
     "Usage",
     "complete_text",
+    "litellm_text",
+    "openai_text",
 ]
+
+# Loaded on first use (PEP 562), so importing codemode.adapters imports neither SDK's adapter.
+_HOMES = {
+    "litellm_text": "codemode.adapters._litellm",
+    "openai_text": "codemode.adapters._openai",
+}
+
+if not TYPE_CHECKING:
+    from codemode._lazy import lazy
+
+    __getattr__, __dir__ = lazy("codemode.adapters", _HOMES, globals())
+    del lazy

@@ -122,6 +122,7 @@ class _Turn:
     started: bool = False
     calls: dict[int, _Call] = field(default_factory=dict)
     finish: str | None = None
+    ended: bool = False
 
 
 def _tool_call_ids(history: list[ChatMessage]) -> set[str]:
@@ -222,6 +223,7 @@ class _Run:
         self.run_id = run_id
         self.totals = _Totals()
         self.used_ids = _tool_call_ids(history)
+        self.turn: _Turn | None = None
 
     async def events(self) -> AsyncIterator[BaseEvent]:
         yield RunStartedEvent(thread_id=self.thread_id, run_id=self.run_id)
@@ -232,6 +234,7 @@ class _Run:
                     self.totals.stop_reason = "max_iterations"
                     break
                 turn = _Turn(message_id=new_id("msg"))
+                self.turn = turn
                 tools = _tools_now(self.tools)
                 async for event in self._model_turn(turn, tools):
                     yield event
@@ -243,6 +246,10 @@ class _Run:
                 async for event in self._tool_calls(calls, tools):
                     yield event
         except ModelError as exc:
+            current = self.turn
+            if current is not None and current.started and not current.ended:
+                # The answer broke off: what was said so far is still a whole message.
+                yield TextMessageEndEvent(message_id=current.message_id)
             yield RunErrorEvent(message=str(exc), code=type(exc).__name__, usage=self._usage())
             return
         summary = self.totals.summary()
@@ -289,6 +296,7 @@ class _Run:
             if close is not None:
                 await close()
         if turn.started:
+            turn.ended = True
             yield TextMessageEndEvent(message_id=turn.message_id)
         for index in sorted(turn.calls):
             call = turn.calls[index]

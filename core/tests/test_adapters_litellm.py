@@ -14,14 +14,6 @@ from codemode.errors import ConfigError, ModelAuthError
 from codemode.plugins import create_plugin_manager, load_adapter, use_plugin_manager
 from codemode.testing import AdapterConformance, ErrorReply, ScriptedOpenAIServer
 
-# LiteLLM reads every attribute of a streamed delta to tell whether it is empty, which includes
-# ones that pydantic 2.11 deprecated on instances (model_fields, model_computed_fields); with
-# warnings as errors that fails the stream. Harmless outside tests: a DeprecationWarning raised
-# in a library is not shown by default.
-pytestmark = pytest.mark.filterwarnings(
-    r"ignore:Accessing the 'model_\w+' attribute on the instance:DeprecationWarning:litellm\."
-)
-
 
 class TestLiteLLMText(AdapterConformance):
     @pytest.fixture

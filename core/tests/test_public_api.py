@@ -84,6 +84,7 @@ def test_subpackages() -> None:
         "echo",
         "fail",
         "run_program",
+        "serve_asgi",
         "sleep",
     ]
     assert codemode_quickjs.__all__ == [

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from ag_ui.core import Event, RunAgentInput
 from pydantic import TypeAdapter
 from starlette.applications import Starlette
@@ -32,7 +28,7 @@ from starlette.routing import Route
 from codemode import chat, create_code_mode, to_server_sent_events_response, tool
 from codemode.adapters import Finish, ModelChunk, TextDelta, ToolCallDelta
 from codemode.errors import ModelRateLimitError
-from codemode.testing import ScriptedAdapter
+from codemode.testing import ScriptedAdapter, serve_asgi
 
 TESTS = Path(__file__).resolve().parent.parent
 DRIVER = Path(__file__).resolve().parent / "tanstack_client.mjs"
@@ -112,25 +108,9 @@ class Endpoint:
 
 @contextmanager
 def serve(app: Starlette) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port in a thread; yield the chat URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none", http="h11")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert thread.is_alive(), "the loopback server stopped while starting"
-            assert time.monotonic() < deadline, "the loopback server did not start in 10 s"
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{port}/api/chat"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    """Serve ``app`` on a free loopback port; yield the chat URL."""
+    with serve_asgi(app) as base_url:
+        yield f"{base_url}/api/chat"
 
 
 def check_request(received: Received, message: str) -> RunAgentInput:

@@ -24,6 +24,7 @@ from codemode.testing._openai_server import (  # noqa: E402 (after the check)
     TextReply,
     ToolCallsReply,
 )
+from codemode.testing._serve import serve_asgi  # noqa: E402 (after the check)
 from codemode.testing._storage_conformance import SkillStorageConformance  # noqa: E402 (after the check)
 from codemode.testing._tools import Recorder, bindings, echo, fail, sleep  # noqa: E402 (after the check)
 
@@ -47,5 +48,6 @@ __all__ = [
     "echo",
     "fail",
     "run_program",
+    "serve_asgi",
     "sleep",
 ]

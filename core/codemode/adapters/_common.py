@@ -46,6 +46,27 @@ def request_tools(tools: Sequence[Tool]) -> list[dict[str, Any]]:
     return [tool.to_openai() for tool in tools]
 
 
+def streaming_request(
+    options: Mapping[str, Any],
+    model: str,
+    messages: Sequence[Mapping[str, Any]],
+    tools: Sequence[Tool],
+    system_prompts: Sequence[Any],
+) -> dict[str, Any]:
+    """The keyword arguments of one streamed chat completion, in OpenAI's shape (which
+    LiteLLM takes too), asking for usage at the end."""
+    request: dict[str, Any] = {
+        **options,
+        "model": model,
+        "messages": request_messages(messages, system_prompts),
+        "stream": True,
+        "stream_options": {"include_usage": True, **(options.get("stream_options") or {})},
+    }
+    if tools:
+        request["tools"] = request_tools(tools)
+    return request
+
+
 async def read_stream(
     open_stream: Callable[[], Awaitable[AsyncIterable[Any]]],
     close_stream: Callable[[Any], Awaitable[None]],

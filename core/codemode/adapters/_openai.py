@@ -19,8 +19,7 @@ from codemode.adapters._common import (
     error_class,
     model_error,
     read_stream,
-    request_messages,
-    request_tools,
+    streaming_request,
     with_cause,
 )
 from codemode.adapters._protocol import ModelChunk
@@ -135,18 +134,9 @@ class OpenAIText:
         tools: Sequence[Tool] = (),
         system_prompts: Sequence[str] = (),
     ) -> AsyncIterator[ModelChunk]:
-        request: dict[str, Any] = {
-            **self._request_options,
-            "model": self.model,
-            "messages": request_messages(messages, system_prompts),
-            "stream": True,
-            "stream_options": {
-                "include_usage": True,
-                **(self._request_options.get("stream_options") or {}),
-            },
-        }
-        if tools:
-            request["tools"] = request_tools(tools)
+        request = streaming_request(
+            self._request_options, self.model, messages, tools, system_prompts
+        )
 
         async def open_stream() -> AsyncIterable[Any]:
             stream: AsyncIterable[Any] = await self._client().chat.completions.create(**request)

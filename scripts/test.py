@@ -27,7 +27,7 @@ MEMBERS = [ROOT / "core", *sorted((ROOT / "plugins").iterdir())]
 # tests run programs on it) and the two skill storages (the skill tests keep skills in them).
 # The testing extra brings pytest and pytest-asyncio.
 LOWEST_REQUIREMENTS = [
-    "./core[testing]",
+    "./core[testing,server,openai,litellm]",
     "./plugins/quickjs",
     "./plugins/storage_memory",
     "./plugins/storage_fs",

@@ -22,7 +22,12 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MEMBERS = [ROOT / "core", *sorted((ROOT / "plugins").iterdir())]
+MEMBERS = [
+    ROOT / "core",
+    *sorted((ROOT / "plugins").iterdir()),
+    # Third-party style plugins (examples/plugins/*), members of the workspace like the rest.
+    *sorted((ROOT / "examples" / "plugins").iterdir()),
+]
 # What the core's tests import besides the core: the quickjs driver (the CLI and code-mode
 # tests run programs on it) and the two skill storages (the skill tests keep skills in them).
 # The testing extra brings pytest and pytest-asyncio.

@@ -24,6 +24,7 @@ from codemode import plugins
 from codemode.config import CodeModeConfig, load_config
 from codemode.errors import CodeModeError, SkillError
 from codemode.skills import Skill, SkillStorage
+from codemode.skills._configured import load_configured_storage
 
 T = TypeVar("T")
 _FAILED = 1
@@ -45,18 +46,10 @@ def open_storage(storage: str | None, config_path: str | None) -> SkillStorage:
     """The storage named by ``--storage``, else the config's ``[skills]`` storage."""
     try:
         config: CodeModeConfig = load_config(config_path)
-        section = config.skills
-        strategy = plugins.load_trust_strategy(section.trust)
-        if storage is not None:
-            found: SkillStorage = plugins.load_storage(storage, trust_strategy=strategy)
-            return found
-        options: dict[str, Any] = {"trust_strategy": strategy}
-        if section.storage in ("fs", "file"):
-            options["directory"] = section.directory
-        found = plugins.load_storage(section.storage, **options)
+        found = load_configured_storage(config, storage)
     except CodeModeError as exc:
         _usage(str(exc))
-    if section.storage == "memory":
+    if storage is None and config.skills.storage == "memory":
         click.echo(
             "note: the configured skill storage is 'memory' (in-process), so nothing persists"
             ' between commands; set [skills] storage = "fs" or pass --storage DIR',

@@ -12,6 +12,7 @@ TYPE_CHECKING = False  # not ``typing.TYPE_CHECKING``: see codemode/__init__.py
 
 if TYPE_CHECKING:
     from codemode.skills._config import DEFAULT_POLICIES, SkillPolicy, SkillsConfig
+    from codemode.skills._configured import load_configured_storage
     from codemode.skills._model import (
         MAX_NAME_CHARS,
         Skill,
@@ -43,6 +44,7 @@ __all__ = [
     "check_skill_name",
     "code_mode_with_skills",
     "content_hash",
+    "load_configured_storage",
     "prepare_save",
     "rank_skills",
     "record_run",
@@ -59,6 +61,7 @@ _HOMES = {
     "SkillsConfig": "codemode.skills._config",
     "code_mode_with_skills": "codemode.skills._session",
     "select_relevant_skills": "codemode.skills._select",
+    "load_configured_storage": "codemode.skills._configured",
     "MAX_NAME_CHARS": "codemode.skills._model",
     "Skill": "codemode.skills._model",
     "SkillIndexEntry": "codemode.skills._model",

@@ -22,6 +22,7 @@ from codemode.code_mode import SKILL, CodeMode, CodeModeRunner, create_code_mode
 from codemode.config import CodeModeConfig
 from codemode.errors import ConfigError
 from codemode.skills._config import SkillsConfig
+from codemode.skills._configured import load_configured_storage
 from codemode.skills._model import Skill
 from codemode.skills._prompt import LivePrompt, render_skills_prompt
 from codemode.skills._run import SkillEngine
@@ -107,13 +108,10 @@ def _skills_config(skills: SkillsConfig | None, config: Any) -> SkillsConfig:
             raise ConfigError(f"skills must be a SkillsConfig, got {skills!r}")
         return skills
     if isinstance(config, CodeModeConfig):
-        section = config.skills
-        strategy = plugins.load_trust_strategy(section.trust)
-        options: dict[str, Any] = {"trust_strategy": strategy}
-        if section.storage in ("fs", "file"):
-            options["directory"] = section.directory
-        storage = plugins.load_storage(section.storage, **options)
-        return SkillsConfig(storage=storage, max_skills_in_context=section.max_skills_in_context)
+        return SkillsConfig(
+            storage=load_configured_storage(config),
+            max_skills_in_context=config.skills.max_skills_in_context,
+        )
     return SkillsConfig()
 
 

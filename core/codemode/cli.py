@@ -22,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from codemode import plugins
+from codemode._scaffold_cli import new_plugin_command
 from codemode._skills_cli import skills_group
 from codemode.code_mode import create_code_mode, create_code_mode_system_prompt, events
 from codemode.config import CodeModeConfig, load_config
@@ -131,6 +132,14 @@ def main() -> None:
     """codemode: run model-written TypeScript programs against your Python tools."""
 
 
+_PLURALS = {
+    "driver": "drivers",
+    "storage": "storages",
+    "trust_strategy": "trust strategies",
+    "adapter": "adapters",
+}
+
+
 @main.command("plugins")
 def plugins_command() -> None:
     """List installed plugins, their versions and what they provide."""
@@ -144,7 +153,7 @@ def plugins_command() -> None:
     kinds: tuple[plugins.Kind, ...] = ("driver", "storage", "trust_strategy", "adapter")
     for kind in kinds:
         found = plugins.names(kind)
-        click.echo(f"{kind}s: {', '.join(found) if found else '(none installed)'}")
+        click.echo(f"{_PLURALS[kind]}: {', '.join(found) if found else '(none installed)'}")
 
 
 _tools_option = click.option(
@@ -223,3 +232,4 @@ def exec_command(
 
 
 main.add_command(skills_group)
+main.add_command(new_plugin_command)

@@ -43,6 +43,13 @@ class _Kind:
     config: str  # how codemode.toml selects it
 
 
+# How `codemode plugins` names each kind.
+LISTED_AS = {
+    "driver": "drivers",
+    "storage": "storages",
+    "trust_strategy": "trust strategies",
+    "adapter": "adapters",
+}
 _CODEMODE = '"codemode>=0.1,<0.2",'
 _SPECS = {
     "driver": _Kind(
@@ -154,7 +161,7 @@ register it as `$name`; rename both together if you rename it. codemode's `docs/
 pip install -e .
 ```
 
-`codemode plugins` then lists `$name` among the ${plugin_kind}s.
+`codemode plugins` then lists `$name` among the $listed_as.
 
 ## Test
 
@@ -746,6 +753,7 @@ def render_plugin(kind: str, name: str) -> dict[str, str]:
         "module": spec.module,
         "hook": spec.hook,
         "plugin_kind": spec.plugin_kind,
+        "listed_as": LISTED_AS[spec.plugin_kind],
         "what": spec.what,
         "What": spec.what[0].upper() + spec.what[1:],
         "Class": _camel(name) + spec.class_suffix,

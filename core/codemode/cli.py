@@ -22,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from codemode import plugins
+from codemode._scaffold import LISTED_AS
 from codemode._scaffold_cli import new_plugin_command
 from codemode._skills_cli import skills_group
 from codemode.code_mode import create_code_mode, create_code_mode_system_prompt, events
@@ -132,14 +133,6 @@ def main() -> None:
     """codemode: run model-written TypeScript programs against your Python tools."""
 
 
-_PLURALS = {
-    "driver": "drivers",
-    "storage": "storages",
-    "trust_strategy": "trust strategies",
-    "adapter": "adapters",
-}
-
-
 @main.command("plugins")
 def plugins_command() -> None:
     """List installed plugins, their versions and what they provide."""
@@ -153,7 +146,7 @@ def plugins_command() -> None:
     kinds: tuple[plugins.Kind, ...] = ("driver", "storage", "trust_strategy", "adapter")
     for kind in kinds:
         found = plugins.names(kind)
-        click.echo(f"{_PLURALS[kind]}: {', '.join(found) if found else '(none installed)'}")
+        click.echo(f"{LISTED_AS[kind]}: {', '.join(found) if found else '(none installed)'}")
 
 
 _tools_option = click.option(

@@ -1,4 +1,5 @@
-"""The ``codemode`` command: list plugins, print the system prompt, run a program.
+"""The ``codemode`` command: list plugins, print the system prompt, run a program, serve the
+web app.
 
 Exit status of ``codemode exec``: 0 when the program succeeded, 1 when it failed (the error
 is in the printed result), 2 on bad usage (a missing file, a bad ``--tools``, an unknown
@@ -24,6 +25,7 @@ from rich.table import Table
 from codemode import plugins
 from codemode._scaffold import LISTED_AS
 from codemode._scaffold_cli import new_plugin_command
+from codemode._serve_cli import serve_command
 from codemode._skills_cli import skills_group
 from codemode.code_mode import create_code_mode, create_code_mode_system_prompt, events
 from codemode.config import CodeModeConfig, load_config
@@ -226,3 +228,4 @@ def exec_command(
 
 main.add_command(skills_group)
 main.add_command(new_plugin_command)
+main.add_command(serve_command)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -293,3 +294,39 @@ async def test_execution_finished_counts_tool_calls_and_bytes() -> None:
     assert finished["toolCalls"] == 2
     assert finished["resultBytes"] == len(b"[1,2]")
     assert finished["toolResultBytes"] > 0
+
+
+@pytest.mark.parametrize("driver", ["quickjs", "node"])
+async def test_tool_result_bytes_count_sync_tools_too(driver: str) -> None:
+    # Sync tools are served on the engine's own thread: their results count all the same.
+    if driver == "node":
+        pytest.importorskip("codemode_node_v8")  # not in the lowest-versions run
+
+    @tool
+    def rows_sync(n: int) -> list[dict[str, int]]:
+        """Rows."""
+        return [{"i": i} for i in range(n)]
+
+    @tool
+    async def rows_async(n: int) -> list[dict[str, int]]:
+        """Rows."""
+        return [{"i": i} for i in range(n)]
+
+    totals = {}
+    for name in ("rows_sync", "rows_async"):
+        seen: list[tuple[str, Any]] = []
+        code_mode = create_code_mode(driver=driver, tools=[rows_sync, rows_async])
+        context = ToolExecutionContext(lambda n, data, seen=seen: seen.append((n, data)))
+        result = await code_mode.run(
+            f"const a = await external_{name}({{ n: 100 }});"
+            f" const b = await external_{name}({{ n: 50 }}); return a.length + b.length",
+            context,
+        )
+        assert result["result"] == 150
+        finished = [d for n, d in seen if n == "code_mode:execution_finished"][-1]
+        totals[name] = finished["toolResultBytes"]
+    assert (
+        totals["rows_sync"]
+        == totals["rows_async"]
+        > len(json.dumps([{"i": 0}] * 150, separators=(",", ":")))
+    )

@@ -10,11 +10,13 @@ import pytest
 import codemode
 import codemode.adapters
 import codemode.code_mode
+import codemode.demo
 import codemode.sandbox
 import codemode.skills
 import codemode.testing
 import codemode.tools
 import codemode.typescript
+import codemode.web
 import codemode_quickjs
 
 
@@ -57,6 +59,8 @@ def test_all_names_resolve() -> None:
         codemode.testing,
         codemode.tools,
         codemode.typescript,
+        codemode.demo,
+        codemode.web,
         codemode_quickjs,
     ):
         for name in module.__all__:
@@ -87,6 +91,8 @@ def test_subpackages() -> None:
         "serve_asgi",
         "sleep",
     ]
+    assert codemode.demo.__all__ == ["SCHEMA_VERSION", "demo_tools", "ensure_database"]
+    assert codemode.web.__all__ == ["WebApp", "create_app"]
     assert codemode_quickjs.__all__ == [
         "DEFAULT_MAX_STACK_SIZE",
         "QuickJSIsolateDriver",

@@ -15,6 +15,7 @@ PUBLIC_MODULES = [
     "codemode.code_mode",
     "codemode.config",
     "codemode.context",
+    "codemode.demo",
     "codemode.errors",
     "codemode.isolate",
     "codemode.plugins",
@@ -24,6 +25,7 @@ PUBLIC_MODULES = [
     "codemode.tools",
     "codemode.trust",
     "codemode.typescript",
+    "codemode.web",
 ]
 
 

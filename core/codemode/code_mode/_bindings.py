@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from typing import Any
 
 from codemode.code_mode import _events as events
 from codemode.code_mode._registry import EXTERNAL, Bindable, BindingKind
 from codemode.tools import EventSink, Tool, ToolExecutionContext
+
+# One sequence for the process (``next`` on a count is atomic under the GIL): ``callId`` pairs
+# an external_call with its external_result or external_error when calls overlap.
+_CALL_IDS = itertools.count(1)
 
 
 class EventedBinding:
@@ -53,47 +58,63 @@ class EventedBinding:
             # A skill reports itself (code_mode:skill_call / skill_result / skill_error).
             return await self._tool.execute(args, context or self._context)
         emit = self._context.emit_custom_event
-        started = self._called(emit, args)
+        call_id, started = self._called(emit, args)
         try:
             result = await self._tool.execute(args, context or self._context)
         except Exception as exc:
-            self._failed(emit, exc, started)
+            self._failed(emit, exc, call_id, started)
             raise
-        self._succeeded(emit, result, started)
+        self._succeeded(emit, result, call_id, started)
         return result
 
     def execute_inline(self, args: dict[str, Any], loop: asyncio.AbstractEventLoop) -> Any:
         """Run the (sync) tool on this thread; its events are handed to ``loop`` in order."""
         context = self._context.for_worker_thread(loop)
         emit = context.emit_custom_event
-        started = self._called(emit, args)
+        call_id, started = self._called(emit, args)
         try:
             result = self._tool.execute_sync(args, context)
         except Exception as exc:
-            self._failed(emit, exc, started)
+            self._failed(emit, exc, call_id, started)
             raise
-        self._succeeded(emit, result, started)
+        self._succeeded(emit, result, call_id, started)
         return result
 
-    def _called(self, emit: EventSink, args: dict[str, Any]) -> float:
+    def _called(self, emit: EventSink, args: dict[str, Any]) -> tuple[int, float]:
+        call_id = next(_CALL_IDS)
         emit(
             events.EXTERNAL_CALL,
-            {"function": self.function_name, "args": args, "timestamp": events.timestamp()},
+            {
+                "function": self.function_name,
+                "args": args,
+                "timestamp": events.timestamp(),
+                "callId": call_id,
+            },
         )
-        return time.perf_counter()
+        return call_id, time.perf_counter()
 
-    def _failed(self, emit: EventSink, exc: Exception, started: float) -> None:
+    def _failed(self, emit: EventSink, exc: Exception, call_id: int, started: float) -> None:
         duration = events.duration_ms(started)
         emit(
             events.EXTERNAL_ERROR,
-            {"function": self.function_name, "error": str(exc), "duration": duration},
+            {
+                "function": self.function_name,
+                "error": str(exc),
+                "duration": duration,
+                "callId": call_id,
+            },
         )
 
-    def _succeeded(self, emit: EventSink, result: Any, started: float) -> None:
+    def _succeeded(self, emit: EventSink, result: Any, call_id: int, started: float) -> None:
         duration = events.duration_ms(started)
         emit(
             events.EXTERNAL_RESULT,
-            {"function": self.function_name, "result": result, "duration": duration},
+            {
+                "function": self.function_name,
+                "result": result,
+                "duration": duration,
+                "callId": call_id,
+            },
         )
 
 

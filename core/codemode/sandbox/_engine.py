@@ -119,6 +119,8 @@ class RunState:
     calls: int = 0
     log_chars: int = 0
     logs: list[str] = field(default_factory=list)
+    inline_result_bytes: int = 0
+    """Encoded results of the tools the engine served itself (written on its thread only)."""
 
     @property
     def bindings(self) -> dict[str, ToolBinding]:
@@ -196,7 +198,9 @@ def serve_inline(turn: Turn, run: RunState) -> str | None:
             ok, value = True, binding.execute_inline(request.args, run.loop)  # type: ignore[attr-defined]  # inline bindings have it
         except Exception as exc:
             ok, value = False, _tool_error(binding, exc)
-    return encode_delivery([encode_result(request.id, ok, value, binding.name)])
+    result = encode_result(request.id, ok, value, binding.name)
+    run.inline_result_bytes += len(result)
+    return encode_delivery([result])
 
 
 class Engine(Protocol):

@@ -74,8 +74,9 @@ class Execution:
         """The engine ignored being closed: its thread may still be busy."""
         self.stopped: StopKind | None = None
         """Why the run was stopped, if it was."""
-        self.tool_result_bytes = 0
         self._ready: list[str] = []
+        self._result_bytes = 0
+        """Encoded results of the tools this loop ran (the engine counts its inline ones)."""
 
     async def run(self, program: str) -> ExecutionResult:
         loop = asyncio.get_running_loop()
@@ -124,7 +125,7 @@ class Execution:
                 value=turn.value,
                 logs=self._state.logs,
                 tool_calls=self._state.calls,
-                tool_result_bytes=self.tool_result_bytes,
+                tool_result_bytes=self._tool_result_bytes(),
             )
         if turn.state == "failed":
             assert turn.failure is not None  # decode_turn gives every failed turn one
@@ -148,10 +149,13 @@ class Execution:
                 started.add_done_callback(self._on_tool_done)
                 self._in_flight[started] = request
 
+    def _tool_result_bytes(self) -> int:
+        return self._result_bytes + self._state.inline_result_bytes
+
     def _encode(self, request: ToolRequest, ok: bool, value: Any) -> str:
         name = self._config.bindings[request.function].name
         text = encode_result(request.id, ok, value, name)
-        self.tool_result_bytes += len(text)
+        self._result_bytes += len(text)
         return text
 
     async def _next_delivery(self) -> str:
@@ -249,7 +253,7 @@ class Execution:
             error=error,
             logs=self._state.logs,
             tool_calls=self._state.calls,
-            tool_result_bytes=self.tool_result_bytes,
+            tool_result_bytes=self._tool_result_bytes(),
         )
 
     def _program_error(self, failure: ProgramFailure) -> NormalizedError:

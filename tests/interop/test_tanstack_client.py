@@ -479,3 +479,49 @@ def test_a_provider_failure_reaches_the_client_as_an_error() -> None:
     assert run.status == "error"
     assert run.errors == [{"name": "Error", "message": "slow down"}]
     assert run.chunks == ["RUN_STARTED", "RUN_ERROR"]
+
+
+@needs_node
+def test_the_web_apps_chat_endpoint_with_the_tanstack_client(tmp_path: Path) -> None:
+    # The real client against `codemode serve`'s own /api/chat: demo tools, skills, a model
+    # behind an OpenAI-compatible server.
+    from codemode.config import CodeModeConfig
+    from codemode.testing import ScriptedOpenAIServer, ScriptedToolCall, TextReply, ToolCallsReply
+    from codemode.web import create_app
+
+    program = (
+        'const t = await external_list_tables({});\nconsole.log("tables", t.length);\n'
+        "return t.map((x) => x.rows);"
+    )
+    with ScriptedOpenAIServer(
+        [
+            ToolCallsReply(ScriptedToolCall("execute_typescript", {"typescriptCode": program})),
+            TextReply("The shop has four tables."),
+        ]
+    ) as model:
+        config = CodeModeConfig.model_validate(
+            {"model": {"adapter": "openai", "model": "scripted", "base_url": model.base_url}}
+        )
+        app = create_app(config, data_dir=tmp_path, driver="quickjs")
+        with serve(app) as url:
+            run = run_client(url, "How big is the shop?")
+
+    assert run.errors == []
+    assert run.status == "ready"
+    # A turn with no text before its call: the client shows call and answer as one message.
+    assert [message["role"] for message in run.messages] == ["user", "assistant"]
+    parts = run.messages[1]["parts"]
+    assert [part["type"] for part in parts] == ["tool-call", "tool-result", "text"]
+    call = parts[0]
+    assert (call["name"], call["state"]) == ("execute_typescript", "complete")
+    assert call["output"]["success"] is True
+    assert call["output"]["result"] == [240, 60, 1500, call["output"]["result"][3]]
+    assert call["output"]["logs"] == ["tables 4"]
+    assert parts[2] == {"type": "text", "content": "The shop has four tables."}
+    names = [e["name"] for e in run.custom_events if e["toolCallId"] == call["id"]]
+    assert names[0] == "code_mode:execution_started"
+    assert names[-1] == "code_mode:execution_finished"
+    assert len(model.requests) == 2
+    # The model saw the program's result, not the tables the program read.
+    tool_message = next(m for m in model.requests[1].body["messages"] if m["role"] == "tool")
+    assert json.loads(tool_message["content"])["result"] == call["output"]["result"]

@@ -76,6 +76,12 @@ def _stub(tool: Any) -> str:
     )
 
 
+def _given_id(value: Any) -> str | None:
+    if isinstance(value, str) and 0 < len(value) <= 200:
+        return value
+    return None
+
+
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
@@ -204,9 +210,13 @@ class WebApp:
         messages = body.get("messages")
         if not isinstance(messages, list):
             return _error(400, "messages must be a list")
-        run_id = f"run_{uuid.uuid4().hex[:16]}"
+        # A TanStack AI client sends an AG-UI RunAgentInput: keep its thread and run ids.
+        run_id = _given_id(body.get("runId")) or f"run_{uuid.uuid4().hex[:16]}"
+        if run_id in self.runs:
+            return _error(409, f"run {run_id!r} is already in progress")
+        thread_id = _given_id(body.get("threadId"))
         try:
-            events = await self.chat.run(messages, driver, run_id)
+            events = await self.chat.run(messages, driver, run_id, thread_id)
         except ChatInputError as exc:
             return _error(400, str(exc))
         return to_server_sent_events_response(self.runs.stream(run_id, events))

@@ -95,7 +95,7 @@ class ChatService:
         return self._adapter
 
     async def run(
-        self, messages: Sequence[Any], driver: str, run_id: str
+        self, messages: Sequence[Any], driver: str, run_id: str, thread_id: str | None = None
     ) -> AsyncIterator[BaseEvent]:
         """The events of one chat run; raises ``ChatInputError`` for bad messages at once."""
         code_mode = await self.pool.code_mode(driver)
@@ -112,6 +112,7 @@ class ChatService:
             messages=messages,
             tools=tools,
             system_prompts=[prompt],
+            thread_id=thread_id,
             run_id=run_id,
         )
 

@@ -1,0 +1,121 @@
+"""One real workerd for the whole test session, serving the Worker on a free loopback port.
+
+Local workerd enforces no CPU limit: a program in ``while (true) {}`` (or endless microtasks)
+freezes the whole process. The driver's own deadline still returns ``TimeoutError``; then a
+watchdog here notices that workerd stopped answering its health check, SIGKILLs it by its own
+PID and starts it again on the same port, so the next test (or the next program in the same
+test, which the driver retries for a few seconds) finds a live Worker.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from codemode_cloudflare import WorkerdProcess, find_workerd, install_workerd
+from codemode_cloudflare._workerd import _package_dir
+
+SECRET = "test-secret-0123456789"
+AUTHORIZATION = f"Bearer {SECRET}"
+_CHECK_EVERY_S = 0.25
+_ANSWER_WITHIN_S = 1.0
+_MISSES = 2
+
+
+def _binary() -> Path:
+    found = find_workerd()
+    if found is not None:
+        return found
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed: the Cloudflare tests need npm to install workerd")
+    # As CI does: `npm ci` of the plugin's pinned package.json, in the plugin's folder.
+    return install_workerd(_package_dir())
+
+
+class Watched:
+    """A workerd process and the watchdog that restarts it when it freezes or dies."""
+
+    def __init__(self, process: WorkerdProcess) -> None:
+        self.process = process
+        self.restarts = 0
+        self._lock = threading.Lock()
+        self._paused = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="workerd-watchdog", daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+    def _watch(self) -> None:
+        misses = 0
+        with httpx.Client(timeout=_ANSWER_WITHIN_S) as client:
+            while not self._stop.wait(_CHECK_EVERY_S):
+                with self._lock:
+                    if self._paused:
+                        misses = 0
+                        continue
+                    if self.process.exited():
+                        self._restart()
+                        misses = 0
+                        continue
+                try:
+                    client.get(self.process.url + "/health")
+                    misses = 0
+                except httpx.HTTPError:
+                    misses += 1
+                if misses >= _MISSES:
+                    with self._lock:
+                        if not self._paused:
+                            self._restart()
+                    misses = 0
+
+    def _restart(self) -> None:
+        self.restarts += 1
+        for _ in range(20):
+            try:
+                self.process.restart()
+                return
+            except Exception:  # the port may take a moment to be free again
+                time.sleep(0.1)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No restarts while a test kills or stops workerd on purpose; a live one after."""
+        with self._lock:
+            self._paused += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._paused -= 1
+                if self.process.exited():
+                    self._restart()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.process.close()
+
+
+@pytest.fixture(scope="session")
+def workerd() -> Iterator[Watched]:
+    binary = _binary()
+    folder = Path(tempfile.mkdtemp(prefix="codemode-workerd-"))
+    process = WorkerdProcess(folder, secret=SECRET, binary=binary)
+    process.start()
+    watched = Watched(process)
+    try:
+        yield watched
+    finally:
+        watched.close()
+        shutil.rmtree(folder, ignore_errors=True)

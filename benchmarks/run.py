@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import shlex
 import signal
@@ -29,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import _cloudflare
 import _environment as env
 from _measure import peak_rss_mb, progress, rss_mb, sample, sample_sync, summary
 from _skills import search_figures, skill_figures
@@ -127,7 +129,10 @@ def select_workloads(only: str | None) -> list[str]:
 
 def _code_mode(driver: str) -> CodeMode:
     return create_code_mode(
-        driver=driver, tools=TOOLS, timeout=TIMEOUT_MS, memory_limit=DEFAULT_MEMORY_LIMIT_MB
+        driver=_cloudflare.resolve(driver, TIMEOUT_MS),
+        tools=TOOLS,
+        timeout=TIMEOUT_MS,
+        memory_limit=DEFAULT_MEMORY_LIMIT_MB,
     )
 
 
@@ -231,13 +236,14 @@ def bench_driver(driver: str, ids: list[str], quick: bool, failures: list[str]) 
     """Every selected workload on one driver: W6 and W7 in subprocesses, the rest here."""
     chosen = [w for w in driver_workloads() if w.id in ids]
     here = [w for w in chosen if not w.fresh_process]
-    results = asyncio.run(bench_in_process(driver, here, quick, failures))
-    for workload in chosen:
-        if workload.fresh_process:
-            results[workload.id] = run_child(driver, workload, quick, failures)
-    ordered = {w.id: results.get(w.id) for w in chosen}
-    if SKILLS["id"] in ids:
-        ordered[SKILLS["id"]] = bench_skills(driver, quick, failures)
+    with _cloudflare.local_worker() if driver == _cloudflare.NAME else contextlib.nullcontext():
+        results = asyncio.run(bench_in_process(driver, here, quick, failures))
+        for workload in chosen:
+            if workload.fresh_process:
+                results[workload.id] = run_child(driver, workload, quick, failures)
+        ordered = {w.id: results.get(w.id) for w in chosen}
+        if SKILLS["id"] in ids:
+            ordered[SKILLS["id"]] = bench_skills(driver, quick, failures)
     return ordered
 
 
@@ -281,7 +287,9 @@ def _layout_problem(source: str, stripped: str) -> str | None:
 
 
 async def _run_stripped(driver: str, stripped: str) -> None:
-    async with open_context(plugins.load_driver(driver), IsolateConfig()) as context:
+    chosen = _cloudflare.resolve(driver, TIMEOUT_MS)
+    instance = plugins.load_driver(chosen) if isinstance(chosen, str) else chosen
+    async with open_context(instance, IsolateConfig()) as context:
         result = await context.execute(stripped)
     error = result.error.to_json() if result.error else None
     expect({"success": result.success, "result": result.value, "error": error}, STRIP_EXPECTED)
@@ -298,7 +306,9 @@ def bench_strip(drivers: list[str], quick: bool, failures: list[str]) -> dict[st
         return _failed(failures, "host W5", problem)
     for driver in drivers:
         try:
-            asyncio.run(_run_stripped(driver, stripped))
+            worker = _cloudflare.local_worker() if driver == _cloudflare.NAME else None
+            with worker or contextlib.nullcontext():
+                asyncio.run(_run_stripped(driver, stripped))
         except Exception as exc:
             return _failed(failures, "host W5", f"the stripped program on {driver}: {exc}")
     values = sample_sync(lambda: strip_types(source), count, STRIP_WARMUP, "us")

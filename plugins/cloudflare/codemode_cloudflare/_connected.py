@@ -132,7 +132,9 @@ class ConnectedEngine:
                 f" ({exc}); the program did not finish"
             ) from None
         except OSError as exc:
-            raise unavailable(f"the connection to the Worker at {self._url} failed: {exc}") from None
+            raise unavailable(
+                f"the connection to the Worker at {self._url} failed: {exc}"
+            ) from None
 
     def _receive(self, data: str | bytes) -> Turn | None:
         """The turn in a message, or None for a message that carries none (``ready``)."""
@@ -165,4 +167,3 @@ class ConnectedEngine:
             stop = TRAITS.classify(ProgramFailure(name, text, stack)) or "error"
             raise EngineStop(stop, name, text, stack)
         raise garbage(f"the Worker at {self._url} sent an unexpected message: {str(message)[:200]}")
-

@@ -107,7 +107,9 @@ class Closable:
             return await task
         except asyncio.CancelledError:
             current = asyncio.current_task()
-            if self.closed and (current is None or not current.cancelling()):
+            # Read again: close() may have run while we waited.
+            closed: bool = getattr(self, "closed")  # noqa: B009 (no narrowing from above)
+            if closed and (current is None or not current.cancelling()):
                 raise EngineStop("closed") from None
             raise
         finally:

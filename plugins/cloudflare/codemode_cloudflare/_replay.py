@@ -25,12 +25,15 @@ from codemode.sandbox import (
     EngineStop,
     EngineTraits,
     ProgramFailure,
+    ProtocolError,
     RunState,
+    TooDeepError,
     ToolRequest,
     Turn,
     limit_stop,
     prelude_config,
 )
+from codemode.sandbox._protocol import loads
 from codemode_cloudflare._remote import (
     TRAITS,
     Closable,
@@ -155,13 +158,20 @@ class ReplayEngine:
                 )
             except httpx.TimeoutException:
                 raise EngineStop("timeout") from None
-            except (httpx.ConnectError, httpx.RemoteProtocolError) as exc:
+            except (
+                httpx.ConnectError,
+                httpx.ReadError,
+                httpx.WriteError,
+                httpx.RemoteProtocolError,
+            ) as exc:
                 # No answer at all; the program has no side effects of its own (tools run on
                 # the host, it has no network), so posting again is safe.
                 await retry.wait(f"{type(exc).__name__}: {exc}")
                 continue
             except httpx.HTTPError as exc:
-                raise unavailable(f"the request to the Worker at {self._url} failed: {exc}") from None
+                raise unavailable(
+                    f"the request to the Worker at {self._url} failed: {type(exc).__name__}: {exc}"
+                ) from None
             if response.status_code != 200:
                 raise http_refusal(self._url, response.status_code, response.text)
             return response.text
@@ -176,8 +186,12 @@ class ReplayEngine:
 
     def _turn(self, text: str) -> Turn:
         try:
-            data = orjson.loads(text)
-        except orjson.JSONDecodeError:
+            # Lone surrogates (JSON.stringify writes them as escapes) become U+FFFD; a value
+            # nested too deep is the host loop's SerializationError.
+            data = loads(text)
+        except TooDeepError:
+            raise
+        except ProtocolError:
             raise garbage(
                 f"the Worker at {self._url} answered with text that is not JSON: {text[:200]!r}"
             ) from None
@@ -226,7 +240,9 @@ class ReplayEngine:
             requests.append(ToolRequest(call_id, call["name"], call.get("args")))
         if not requests:
             raise garbage(f"the Worker at {self._url} asked only for tool calls in flight")
-        return Turn(state="waiting", requests=tuple(requests), logs=self._new_logs(data.get("logs", [])))
+        return Turn(
+            state="waiting", requests=tuple(requests), logs=self._new_logs(data.get("logs", []))
+        )
 
     def _failure(self, error: Any) -> ProgramFailure:
         if not isinstance(error, dict):
@@ -240,4 +256,3 @@ class ReplayEngine:
             stack=stack if isinstance(stack, str) else None,
             limit=error.get("limit") is True,
         )
-

@@ -12,6 +12,7 @@ only SIGKILL stops.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -144,6 +145,9 @@ class WorkerdProcess:
     """The Worker on a local workerd, listening on loopback: ``async with`` (or ``with``) it,
     or call ``start()`` and ``aclose()`` / ``close()``.
 
+    Requests must carry ``secret``; with none, the Worker refuses to serve unless
+    ``insecure`` (local development only: anyone who can reach the port can run code).
+
     ``port=0`` picks a free port on the first start; ``restart()`` (after ``kill()``, or to
     recover from a frozen process) binds the same port again, so a driver's URL stays valid.
     Starting takes about 50 ms, so the blocking calls are fine outside an event loop; the
@@ -155,6 +159,7 @@ class WorkerdProcess:
         folder: Path,
         *,
         secret: str | None,
+        insecure: bool = False,
         port: int = 0,
         host: str = "127.0.0.1",
         binary: Path | None = None,
@@ -168,7 +173,7 @@ class WorkerdProcess:
         self._verbose = verbose
         self._process: subprocess.Popen[bytes] | None = None
         write_worker(folder)
-        (folder / "config.capnp").write_text(capnp_config(insecure=secret is None))
+        (folder / "config.capnp").write_text(capnp_config(insecure=insecure))
 
     @property
     def port(self) -> int:
@@ -235,6 +240,12 @@ class WorkerdProcess:
         self.close()
         return self.start()
 
+    def wait(self) -> int:
+        """Block until workerd exits; its exit status."""
+        if self._process is None:
+            raise RuntimeError("workerd has not been started")
+        return self._process.wait()
+
     def exited(self) -> bool:
         return self._process is None or self._process.poll() is not None
 
@@ -271,10 +282,8 @@ class WorkerdProcess:
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):  # already gone
             process.send_signal(signal.SIGKILL)
-        except ProcessLookupError:  # already gone
-            pass
     process.wait()
 
 

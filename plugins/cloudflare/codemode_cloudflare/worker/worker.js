@@ -20,7 +20,7 @@
 // serve unless CODEMODE_INSECURE is "1" (local development only).
 
 import { RpcTarget } from "cloudflare:workers";
-import { PRELUDE } from "./prelude.js";
+import { GUARDS, GUARD_FAST, GUARD_SORT, PRELUDE } from "./prelude.js";
 
 const WIRE = 1; // version of the connected-mode messages
 const CHILD_COMPATIBILITY_DATE = "2025-06-01";
@@ -32,10 +32,9 @@ const MAX_CODE_CHARS = 4 * 1024 * 1024;
 const CHILD_MAIN = `
 import { WorkerEntrypoint } from "cloudflare:workers";
 import __cm_install from "./prelude.js";
+import __cm_guards from "./guards.js";
 import __cm_main from "./program.js";
 const __cm_later = setTimeout;
-const __cm_parse = JSON.parse;
-const __cm_stringify = JSON.stringify;
 const __cm_hidden = ["fetch", "WebSocket", "WebSocketPair", "setTimeout", "setInterval",
   "clearTimeout", "clearInterval", "setImmediate", "caches", "scheduler", "EventSource",
   "XMLHttpRequest", "connect", "Request", "Response", "Headers", "HTMLRewriter"];
@@ -55,48 +54,29 @@ function __cm_settle(api) {
     }, 0);
   });
 }
+function __cm_begin(config) {
+  const api = __cm_install(config);
+  // Builtins that loop natively over a length the program chose go through JavaScript.
+  __cm_guards(${GUARD_FAST}, ${GUARD_SORT});
+  api("start", __cm_main);
+  return api;
+}
 function __cm_waiting(turn) {
   return turn.startsWith('{"v":1,"state":"waiting"');
 }
 export default class __cm_Sandbox extends WorkerEntrypoint {
-  // Connected mode: every waiting turn goes to the host, whose delivery resumes the program.
+  // Every waiting turn goes to the host (the parent), whose delivery resumes the program; an
+  // empty delivery ends the run here (replay mode: the round is over).
   async run(config, host) {
-    const api = __cm_install(config);
-    api("start", __cm_main);
+    const api = __cm_begin(config);
     let turn = await __cm_settle(api);
     while (__cm_waiting(turn)) {
       const delivery = await host.turn(turn);
+      if (delivery === "") return "";
       api("deliver", delivery);
       turn = await __cm_settle(api);
     }
     return turn;
-  }
-  // Replay mode: results the host already has are delivered here; the first turn that asks
-  // only for unknown results ends the round.
-  async replay(config, known) {
-    const api = __cm_install(config);
-    api("start", __cm_main);
-    const logs = [];
-    const needed = [];
-    for (;;) {
-      const turn = __cm_parse(await __cm_settle(api));
-      for (const [level, message] of turn.logs) logs.push(level === "log" ? message : "[" + level + "] " + message);
-      if (turn.state === "returned") return { status: "done", success: true, value: turn.value, logs };
-      if (turn.state === "failed") return { status: "done", success: false, error: turn.error, logs };
-      const results = [];
-      for (const [id, name, args] of turn.requests) {
-        const key = "tc_" + (id - 1);
-        const result = known[key];
-        if (result === undefined || result === null) needed.push({ id: key, name, args });
-        else if (result.success) results.push([id, true, result.value === undefined ? null : result.value]);
-        else results.push([id, false, { name: typeof result.name === "string" ? result.name : "Error", message: String(result.error ?? "tool call failed") }]);
-      }
-      if (results.length === 0) {
-        if (needed.length === 0) return { status: "done", success: false, error: { name: "Error", message: "the program is waiting for a promise that nothing will settle: only external_* calls settle promises here (there are no timers or events in the sandbox)", limit: true }, logs };
-        return { status: "need_tools", toolCalls: needed, logs };
-      }
-      api("deliver", __cm_stringify({ v: 1, results }));
-    }
   }
 }
 `;
@@ -149,6 +129,7 @@ function loadChild(env, program) {
     modules: {
       "main.js": CHILD_MAIN,
       "prelude.js": "export default " + PRELUDE + ";\n",
+      "guards.js": "export default " + GUARDS + ";\n",
       // On its own line 1, so that the program's lines are the module's lines.
       "program.js": "export default " + program + ";\n",
     },
@@ -283,6 +264,49 @@ function installConfig(body) {
   });
 }
 
+// The parent's half of a round, in the parent's own realm (the program can tamper with
+// nothing here): console lines are gathered, results the host already has are delivered, and
+// the first turn that asks only for unknown results ends the round.
+class Round extends RpcTarget {
+  constructor(known) {
+    super();
+    this.known = known;
+    this.logs = [];
+    this.needed = [];
+    this.ended = false;
+  }
+  take(turn) {
+    for (const [level, message] of turn.logs) this.logs.push(level === "log" ? message : "[" + level + "] " + message);
+  }
+  turn(text) {
+    const turn = JSON.parse(text);
+    this.take(turn);
+    const results = [];
+    for (const [id, name, args] of turn.requests) {
+      const key = "tc_" + (id - 1);
+      const result = Object.hasOwn(this.known, key) ? this.known[key] : null;
+      if (result === null || typeof result !== "object") this.needed.push({ id: key, name, args });
+      else if (result.success) results.push([id, true, result.value === undefined ? null : result.value]);
+      else results.push([id, false, { name: typeof result.name === "string" ? result.name : "Error", message: String(result.error ?? "tool call failed") }]);
+    }
+    if (results.length === 0) {
+      this.ended = true;
+      return "";
+    }
+    return JSON.stringify({ v: 1, results });
+  }
+  outcome(text) {
+    if (this.ended) {
+      if (this.needed.length > 0) return { status: "need_tools", toolCalls: this.needed, logs: this.logs, continuationId: crypto.randomUUID() };
+      return { status: "done", success: false, error: { name: "Error", message: "the program is waiting for a promise that nothing will settle: only external_* calls settle promises here (there are no timers or events in the sandbox)", limit: true }, logs: this.logs };
+    }
+    const turn = JSON.parse(text);
+    this.take(turn);
+    if (turn.state === "returned") return { status: "done", success: true, value: turn.value, logs: this.logs };
+    return { status: "done", success: false, error: turn.error, logs: this.logs };
+  }
+}
+
 async function replay(request, env) {
   let body;
   try {
@@ -300,14 +324,14 @@ async function replay(request, env) {
     return json(400, { status: "error", error: { name: "WorkerProtocolError", message: "the program is too long" } });
   }
   const known = body.toolResults && typeof body.toolResults === "object" ? body.toolResults : {};
+  const round = new Round(known);
   try {
     const child = loadChild(env, "(async function __cm_main() {" + body.code + "\n})");
-    const outcome = await child.replay(installConfig(body), known);
-    if (outcome.status === "need_tools") outcome.continuationId = crypto.randomUUID();
-    return json(200, outcome);
+    const text = await child.run(installConfig(body), round);
+    return json(200, round.outcome(text));
   } catch (error) {
     const { name, message, stack } = describe(error);
-    return json(200, { status: "done", success: false, error: { name, message, stack }, logs: [] });
+    return json(200, { status: "done", success: false, error: { name, message, stack }, logs: round.logs });
   }
 }
 

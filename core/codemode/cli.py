@@ -229,7 +229,7 @@ class PluginGroup(click.Group):
     plugin it says which ``pip install`` adds it."""
 
     def __init__(self, name: str, module: str, attribute: str, distribution: str, help: str):
-        super().__init__(name, help=help, invoke_without_command=True)
+        super().__init__(name, help=help)
         self._target = (module, attribute, distribution)
 
     def _plugin_group(self) -> click.Group | None:
@@ -255,14 +255,6 @@ class PluginGroup(click.Group):
         if group is None:
             self._missing()
         return group.get_command(ctx, cmd_name)
-
-    def invoke(self, ctx: click.Context) -> Any:
-        if self._plugin_group() is None:
-            self._missing()
-        if ctx.invoked_subcommand is None and not ctx.protected_args:
-            click.echo(ctx.get_help())
-            return None
-        return super().invoke(ctx)
 
 
 main.add_command(skills_group)

@@ -4,7 +4,11 @@ Local workerd enforces no CPU limit: a program in ``while (true) {}`` (or endles
 freezes the whole process. The driver's own deadline still returns ``TimeoutError``; then a
 watchdog here notices that workerd stopped answering its health check, SIGKILLs it by its own
 PID and starts it again on the same port, so the next test (or the next program in the same
-test, which the driver retries for a few seconds) finds a live Worker.
+test, which the driver retries for a few seconds) finds a live Worker. The tests' drivers
+(``Watched.driver``) tell the watchdog whenever an execution's connection closes (its end, its
+deadline, a dispose or a cancellation), and the watchdog checks at once: a frozen workerd is
+replaced within a second of the timeout that revealed it, and never while a program that is
+merely busy is still within its time limit.
 """
 
 from __future__ import annotations
@@ -16,18 +20,28 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from codemode_cloudflare import WorkerdProcess, find_workerd, install_workerd
+from codemode.isolate import IsolateConfig
+from codemode.sandbox import Engine
+from codemode_cloudflare import (
+    CloudflareIsolateDriver,
+    WorkerdProcess,
+    find_workerd,
+    install_workerd,
+)
 from codemode_cloudflare._workerd import _package_dir
 
 SECRET = "test-secret-0123456789"
 AUTHORIZATION = f"Bearer {SECRET}"
 _CHECK_EVERY_S = 0.25
 _ANSWER_WITHIN_S = 1.0
-_MISSES = 2
+_MISSES = 3
+"""The backstop: restart after this many slow checks in a row, even unprompted."""
+_SUSPECT_ANSWER_WITHIN_S = 0.5
 
 
 def _binary() -> Path:
@@ -49,6 +63,7 @@ class Watched:
         self._lock = threading.Lock()
         self._paused = 0
         self._stop = threading.Event()
+        self._suspect = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="workerd-watchdog", daemon=True)
         self._thread.start()
 
@@ -56,10 +71,26 @@ class Watched:
     def url(self) -> str:
         return self.process.url
 
+    def suspect(self) -> None:
+        """An execution just ended or was stopped: check the Worker now."""
+        self._suspect.set()
+
+    def driver(self, **options: Any) -> CloudflareIsolateDriver:
+        """A driver for this Worker that reports every closed execution to the watchdog."""
+        return _WatchedDriver(self, authorization=AUTHORIZATION, **options)
+
     def _watch(self) -> None:
         misses = 0
         with httpx.Client(timeout=_ANSWER_WITHIN_S) as client:
-            while not self._stop.wait(_CHECK_EVERY_S):
+            while not self._stop.is_set():
+                suspected = self._suspect.wait(_CHECK_EVERY_S)
+                self._suspect.clear()
+                if suspected and not self._paused and not self._answers(client):
+                    with self._lock:
+                        if not self._paused:
+                            self._restart()
+                    misses = 0
+                    continue
                 with self._lock:
                     if self._paused:
                         misses = 0
@@ -78,6 +109,13 @@ class Watched:
                         if not self._paused:
                             self._restart()
                     misses = 0
+
+    def _answers(self, client: httpx.Client) -> bool:
+        try:
+            client.get(self.process.url + "/health", timeout=_SUSPECT_ANSWER_WITHIN_S)
+        except httpx.HTTPError:
+            return False
+        return True
 
     def _restart(self) -> None:
         self.restarts += 1
@@ -105,6 +143,24 @@ class Watched:
         self._stop.set()
         self._thread.join(5)
         self.process.close()
+
+
+class _WatchedDriver(CloudflareIsolateDriver):
+    def __init__(self, watched: Watched, **options: Any) -> None:
+        super().__init__(watched.url, **options)
+        self._watched = watched
+
+    async def make_engine(self, config: IsolateConfig) -> Engine:
+        engine = await super().make_engine(config)
+        close = engine.close
+        watched = self._watched
+
+        async def close_and_report() -> None:
+            await close()
+            watched.suspect()
+
+        engine.close = close_and_report  # type: ignore[method-assign]
+        return engine
 
 
 @pytest.fixture(scope="session")

@@ -144,7 +144,7 @@ def http_app(status: int, text: str, delay: float = 0.0) -> Callable[..., Awaita
 @contextmanager
 def socket_server(handler: Callable[[ServerConnection], None]) -> Iterator[str]:
     """A WebSocket server on loopback, in a thread; yields its http:// base URL."""
-    server = serve(handler, "127.0.0.1", 0)
+    server = serve(handler, "127.0.0.1", 0, close_timeout=0.2)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

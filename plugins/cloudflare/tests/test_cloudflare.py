@@ -92,13 +92,13 @@ async def test_wrong_or_missing_authorization_is_refused(workerd: Watched, proto
         driver = create_cloudflare_isolate_driver(
             workerd.url,
             authorization=authorization,
-            protocol=protocol,  # type: ignore[arg-type]
+            protocol=protocol,
         )
         result = await run_program(driver, "return 1")
         assert result.error is not None
         assert result.error.name == "WorkerAuthError", result.error
     # The bare secret works as well as "Bearer <secret>".
-    driver = create_cloudflare_isolate_driver(workerd.url, authorization=SECRET, protocol=protocol)  # type: ignore[arg-type]
+    driver = create_cloudflare_isolate_driver(workerd.url, authorization=SECRET, protocol=protocol)
     assert (await run_program(driver, "return 1")).value == 1
 
 
@@ -159,7 +159,7 @@ async def test_the_program_cannot_reach_the_network(workerd: Watched, protocol: 
     """
     driver = create_cloudflare_isolate_driver(
         workerd.url, authorization=AUTHORIZATION, protocol=protocol
-    )  # type: ignore[arg-type]
+    )
     result = await run_program(driver, code)
     await asyncio.sleep(0.3)
     listener.close()
@@ -176,9 +176,7 @@ async def test_the_program_cannot_reach_the_network(workerd: Watched, protocol: 
 async def test_busy_loop_times_out_and_workerd_is_restarted(
     workerd: Watched, protocol: str
 ) -> None:
-    driver = create_cloudflare_isolate_driver(
-        workerd.url, authorization=AUTHORIZATION, protocol=protocol
-    )  # type: ignore[arg-type]
+    driver = workerd.driver(protocol=protocol)
     restarts = workerd.restarts
     started = time.perf_counter()
     result = await run_program(driver, "while (true) {}", timeout=500)
@@ -194,7 +192,7 @@ async def test_busy_loop_times_out_and_workerd_is_restarted(
 async def test_worker_killed_mid_execution(workerd: Watched, protocol: str) -> None:
     driver = create_cloudflare_isolate_driver(
         workerd.url, authorization=AUTHORIZATION, protocol=protocol
-    )  # type: ignore[arg-type]
+    )
     # Replay mode waits on the Worker while the program runs; connected mode while a tool
     # runs (the lost connection is noticed when the tool's result is to be sent).
     code = (
@@ -220,7 +218,7 @@ async def test_worker_down(protocol: str) -> None:
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     listener.close()  # nothing listens there now
-    driver = create_cloudflare_isolate_driver(f"http://127.0.0.1:{port}", protocol=protocol)  # type: ignore[arg-type]
+    driver = create_cloudflare_isolate_driver(f"http://127.0.0.1:{port}", protocol=protocol)
     started = time.perf_counter()
     result = await run_program(driver, "return 1")
     assert result.error is not None
@@ -233,7 +231,7 @@ async def test_slow_worker_times_out(protocol: str) -> None:
     from codemode.testing import serve_asgi
 
     with serve_asgi(http_app(200, "{}", delay=5)) as url:
-        driver = create_cloudflare_isolate_driver(url, protocol=protocol)  # type: ignore[arg-type]
+        driver = create_cloudflare_isolate_driver(url, protocol=protocol)
         started = time.perf_counter()
         result = await run_program(driver, "return 1", timeout=500)
         elapsed = time.perf_counter() - started

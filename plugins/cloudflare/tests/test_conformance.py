@@ -15,15 +15,13 @@ from .conftest import AUTHORIZATION, Watched
 class TestConnectedConformance(DriverConformance):
     @pytest.fixture
     def driver(self, workerd: Watched) -> IsolateDriver:
-        return create_cloudflare_isolate_driver(workerd.url, authorization=AUTHORIZATION)
+        return workerd.driver()
 
 
 class TestReplayConformance(DriverConformance):
     @pytest.fixture
     def driver(self, workerd: Watched) -> IsolateDriver:
-        return create_cloudflare_isolate_driver(
-            workerd.url, authorization=AUTHORIZATION, protocol="replay"
-        )
+        return workerd.driver(protocol="replay")
 
 
 @pytest.mark.parametrize("protocol", ["connected", "replay"])

@@ -6,8 +6,9 @@ Usage (from the workspace root):
         [--drivers quickjs,node] [--only W1,W4] [--json out.json]
 
 Runs the workloads W1-W8 (see ``docs/performance.md``) on every installed driver, or on those
-named by ``--drivers``, and prints one JSON report on stdout; progress goes to stderr. W6 and
-W7 run in a fresh subprocess each (``--child``), which also reports its peak RSS. W5 and the
+named by ``--drivers`` (``cloudflare`` only when named: it runs against a local workerd),
+and prints one JSON report on stdout; progress goes to stderr. W6 and W7 run in a fresh
+subprocess each (``--child``), which also reports its peak RSS. W5 and the
 search half of W8 run once, on the host.
 
 Exit status: 0 when every result was right, 1 when a workload returned a wrong result or
@@ -94,9 +95,11 @@ def _split(text: str) -> list[str]:
 
 def select_drivers(requested: str | None, found: env.Drivers) -> list[str]:
     if requested is None:
-        if not found.names:
+        # The Cloudflare driver needs a Worker (a local workerd): only when named.
+        names = [name for name in found.names if name != _cloudflare.NAME]
+        if not names:
             raise UsageError("no isolate driver is installed (pip install codemode-quickjs)")
-        return found.names
+        return names
     names = _split(requested)
     installed = found.names + list(found.aliases)
     problems = []

@@ -107,13 +107,15 @@ class Closable:
             return await task
         except asyncio.CancelledError:
             current = asyncio.current_task()
-            # Read again: close() may have run while we waited.
-            closed: bool = getattr(self, "closed")  # noqa: B009 (no narrowing from above)
-            if closed and (current is None or not current.cancelling()):
+            if self._was_closed() and (current is None or not current.cancelling()):
                 raise EngineStop("closed") from None
             raise
         finally:
             self._task = None
+
+    def _was_closed(self) -> bool:
+        # A method, so that the check above reads the flag as close() left it while we waited.
+        return self.closed
 
     def close(self) -> None:
         self.closed = True

@@ -95,6 +95,8 @@ class Closable:
 
     def __init__(self) -> None:
         self.closed = False
+        self.interrupted = False
+        """A wait on the Worker was cut short (closed or cancelled) while the program ran."""
         self._task: asyncio.Future[Any] | None = None
 
     async def guard(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -106,12 +108,18 @@ class Closable:
         try:
             return await task
         except asyncio.CancelledError:
+            self.interrupted = True
             current = asyncio.current_task()
             if self._was_closed() and (current is None or not current.cancelling()):
                 raise EngineStop("closed") from None
             raise
         finally:
             self._task = None
+
+    @property
+    def waiting(self) -> bool:
+        """Whether a wait on the Worker is in progress (its program may be running)."""
+        return self._task is not None and not self._task.done()
 
     def _was_closed(self) -> bool:
         # A method, so that the check above reads the flag as close() left it while we waited.

@@ -104,6 +104,13 @@ class ReplayEngine:
     def traits(self) -> EngineTraits:
         return TRAITS
 
+    @property
+    def stopped_mid_turn(self) -> bool:
+        """Whether the engine waits on the Worker now (not on the host's tools), or such a
+        wait was cut short: the program may have been computing when it was stopped (and may
+        have frozen a local workerd, which enforces no CPU limit)."""
+        return self._guard.waiting or self._guard.interrupted
+
     async def start(self, program: str, run: RunState) -> Turn:
         self._code = _unwrap(program)
         return await self._guard.guard(self._round(run))

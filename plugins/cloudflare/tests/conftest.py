@@ -5,8 +5,8 @@ freezes the whole process. The driver's own deadline still returns ``TimeoutErro
 watchdog here notices that workerd stopped answering its health check, SIGKILLs it by its own
 PID and starts it again on the same port, so the next test (or the next program in the same
 test, which the driver retries for a few seconds) finds a live Worker. The tests' drivers
-(``Watched.driver``) tell the watchdog whenever an execution's connection closes (its end, its
-deadline, a dispose or a cancellation), and the watchdog checks at once: a frozen workerd is
+(``Watched.driver``) tell the watchdog whenever an execution is stopped while the Worker runs
+it (its deadline, a dispose or a cancellation), and the watchdog checks at once: a frozen workerd is
 replaced within a second of the timeout that revealed it, and never while a program that is
 merely busy is still within its time limit.
 """
@@ -156,8 +156,11 @@ class _WatchedDriver(CloudflareIsolateDriver):
         watched = self._watched
 
         async def close_and_report() -> None:
+            # Only a close while the Worker runs the program (deadline, dispose, cancel) can
+            # leave workerd frozen; a close after the last turn cannot.
             await close()
-            watched.suspect()
+            if getattr(engine, "stopped_mid_turn", False):
+                watched.suspect()
 
         engine.close = close_and_report  # type: ignore[method-assign]
         return engine

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import _cloudflare
 from _measure import progress, summary
 from _workloads import (
     SEARCH_LIBRARY,
@@ -182,7 +183,10 @@ def filesystem_of(path: str) -> str | None:
 
 def _code_mode(driver: str) -> CodeMode:
     return create_code_mode(
-        driver=driver, tools=[echo], timeout=TIMEOUT_MS, memory_limit=DEFAULT_MEMORY_LIMIT_MB
+        driver=_cloudflare.resolve(driver, TIMEOUT_MS),
+        tools=[echo],
+        timeout=TIMEOUT_MS,
+        memory_limit=DEFAULT_MEMORY_LIMIT_MB,
     )
 
 

@@ -6,8 +6,9 @@ Usage (from the workspace root):
         [--drivers quickjs,node] [--only W1,W4] [--json out.json]
 
 Runs the workloads W1-W8 (see ``docs/performance.md``) on every installed driver, or on those
-named by ``--drivers``, and prints one JSON report on stdout; progress goes to stderr. W6 and
-W7 run in a fresh subprocess each (``--child``), which also reports its peak RSS. W5 and the
+named by ``--drivers`` (``cloudflare`` only when named: it runs against a local workerd),
+and prints one JSON report on stdout; progress goes to stderr. W6 and W7 run in a fresh
+subprocess each (``--child``), which also reports its peak RSS. W5 and the
 search half of W8 run once, on the host.
 
 Exit status: 0 when every result was right, 1 when a workload returned a wrong result or
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import shlex
 import signal
@@ -29,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import _cloudflare
 import _environment as env
 from _measure import peak_rss_mb, progress, rss_mb, sample, sample_sync, summary
 from _skills import search_figures, skill_figures
@@ -92,9 +95,11 @@ def _split(text: str) -> list[str]:
 
 def select_drivers(requested: str | None, found: env.Drivers) -> list[str]:
     if requested is None:
-        if not found.names:
+        # The Cloudflare driver needs a Worker (a local workerd): only when named.
+        names = [name for name in found.names if name != _cloudflare.NAME]
+        if not names:
             raise UsageError("no isolate driver is installed (pip install codemode-quickjs)")
-        return found.names
+        return names
     names = _split(requested)
     installed = found.names + list(found.aliases)
     problems = []
@@ -127,7 +132,10 @@ def select_workloads(only: str | None) -> list[str]:
 
 def _code_mode(driver: str) -> CodeMode:
     return create_code_mode(
-        driver=driver, tools=TOOLS, timeout=TIMEOUT_MS, memory_limit=DEFAULT_MEMORY_LIMIT_MB
+        driver=_cloudflare.resolve(driver, TIMEOUT_MS),
+        tools=TOOLS,
+        timeout=TIMEOUT_MS,
+        memory_limit=DEFAULT_MEMORY_LIMIT_MB,
     )
 
 
@@ -231,13 +239,14 @@ def bench_driver(driver: str, ids: list[str], quick: bool, failures: list[str]) 
     """Every selected workload on one driver: W6 and W7 in subprocesses, the rest here."""
     chosen = [w for w in driver_workloads() if w.id in ids]
     here = [w for w in chosen if not w.fresh_process]
-    results = asyncio.run(bench_in_process(driver, here, quick, failures))
-    for workload in chosen:
-        if workload.fresh_process:
-            results[workload.id] = run_child(driver, workload, quick, failures)
-    ordered = {w.id: results.get(w.id) for w in chosen}
-    if SKILLS["id"] in ids:
-        ordered[SKILLS["id"]] = bench_skills(driver, quick, failures)
+    with _cloudflare.local_worker() if driver == _cloudflare.NAME else contextlib.nullcontext():
+        results = asyncio.run(bench_in_process(driver, here, quick, failures))
+        for workload in chosen:
+            if workload.fresh_process:
+                results[workload.id] = run_child(driver, workload, quick, failures)
+        ordered = {w.id: results.get(w.id) for w in chosen}
+        if SKILLS["id"] in ids:
+            ordered[SKILLS["id"]] = bench_skills(driver, quick, failures)
     return ordered
 
 
@@ -281,7 +290,9 @@ def _layout_problem(source: str, stripped: str) -> str | None:
 
 
 async def _run_stripped(driver: str, stripped: str) -> None:
-    async with open_context(plugins.load_driver(driver), IsolateConfig()) as context:
+    chosen = _cloudflare.resolve(driver, TIMEOUT_MS)
+    instance = plugins.load_driver(chosen) if isinstance(chosen, str) else chosen
+    async with open_context(instance, IsolateConfig()) as context:
         result = await context.execute(stripped)
     error = result.error.to_json() if result.error else None
     expect({"success": result.success, "result": result.value, "error": error}, STRIP_EXPECTED)
@@ -298,7 +309,9 @@ def bench_strip(drivers: list[str], quick: bool, failures: list[str]) -> dict[st
         return _failed(failures, "host W5", problem)
     for driver in drivers:
         try:
-            asyncio.run(_run_stripped(driver, stripped))
+            worker = _cloudflare.local_worker() if driver == _cloudflare.NAME else None
+            with worker or contextlib.nullcontext():
+                asyncio.run(_run_stripped(driver, stripped))
         except Exception as exc:
             return _failed(failures, "host W5", f"the stripped program on {driver}: {exc}")
     values = sample_sync(lambda: strip_types(source), count, STRIP_WARMUP, "us")

@@ -4,7 +4,8 @@ Usage (from the Quick start): python3 -m uv run --all-packages scripts/test.py [
 Extra arguments go to every pytest run (for example ``-x`` or ``-k conformance``).
 
 After each member's tests come the tests that span distributions (the top-level ``tests/``;
-``npm ci`` there first installs the pinned ``@tanstack/ai-client`` they drive in Node).
+``npm ci`` there first installs the pinned ``@tanstack/ai-client`` they drive in Node; the
+Cloudflare plugin's pinned ``workerd`` is installed the same way before the members' tests).
 Last, the core's tests run once more in a throwaway virtualenv holding the *lowest* version
 that each ``pyproject.toml`` allows of every direct dependency, so the lower bounds stay true.
 """
@@ -51,18 +52,26 @@ def run(title: str, *command: str, env: dict[str, str] | None = None) -> bool:
     return code == 0
 
 
-def npm_ci() -> bool:
-    """Install ``tests/package-lock.json`` (``@tanstack/ai-client``) for the interop tests."""
+NPM_FOLDERS = {
+    # folder: (what it installs, who needs it)
+    "tests": ("@tanstack/ai-client", "the interop tests in tests/"),
+    "plugins/cloudflare/codemode_cloudflare/workerd": ("workerd", "the Cloudflare driver's tests"),
+}
+
+
+def npm_ci(folder: str) -> bool:
+    """``npm ci`` of ``folder``'s pinned ``package-lock.json``."""
+    what, needed_by = NPM_FOLDERS[folder]
     npm = shutil.which("npm")
     if npm is None:
-        print("\n== npm ci: skipped (npm not found; the interop tests in tests/ will be skipped)")
+        print(f"\n== npm ci in {folder}: skipped (npm not found; {needed_by} will be skipped)")
         return True
-    command = [npm, "ci", "--prefix", "tests", "--no-audit", "--no-fund", "--loglevel=error"]
-    if run("npm ci in tests/", *command):
+    command = [npm, "ci", "--prefix", folder, "--no-audit", "--no-fund", "--loglevel=error"]
+    if run(f"npm ci in {folder}", *command):
         return True
     print(
-        "== npm ci in tests/ failed: it installs @tanstack/ai-client from the npm registry "
-        "(pinned in tests/package-lock.json), so the registry must be reachable"
+        f"== npm ci in {folder} failed: it installs {what} from the npm registry "
+        f"(pinned in {folder}/package-lock.json), so the registry must be reachable"
     )
     return False
 
@@ -125,6 +134,8 @@ def main() -> int:
             "--no-cache",
         ),
     }
+    # workerd, for the Cloudflare driver's tests (they would install it themselves, elsewhere).
+    results["npm ci workerd"] = npm_ci("plugins/cloudflare/codemode_cloudflare/workerd")
     for member in MEMBERS:
         tests = member / "tests"
         if any(tests.glob("test_*.py")):
@@ -132,7 +143,7 @@ def main() -> int:
             results[f"pytest {name}"] = run(
                 f"tests of {name}", python, "-m", "pytest", "-q", str(tests), *extra
             )
-    results["npm ci"] = npm_ci()
+    results["npm ci"] = npm_ci("tests")
     results["pytest tests"] = results["npm ci"] and run(
         "tests across distributions", python, "-m", "pytest", "-q", "tests", *extra
     )

@@ -226,6 +226,48 @@ def exec_command(
     sys.exit(0 if result["success"] else PROGRAM_ERROR)
 
 
+class PluginGroup(click.Group):
+    """A command group that a plugin provides, imported only when it is used; without the
+    plugin it says which ``pip install`` adds it."""
+
+    def __init__(self, name: str, module: str, attribute: str, distribution: str, help: str):
+        super().__init__(name, help=help)
+        self._target = (module, attribute, distribution)
+
+    def _plugin_group(self) -> click.Group | None:
+        module, attribute, _ = self._target
+        try:
+            group: click.Group = getattr(importlib.import_module(module), attribute)
+        except ImportError:
+            return None
+        return group
+
+    def _missing(self) -> NoReturn:
+        _fail_usage(
+            f"`codemode {self.name}` needs the {self._target[2]} plugin:"
+            f" pip install {self._target[2]}"
+        )
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        group = self._plugin_group()
+        return group.list_commands(ctx) if group is not None else []
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        group = self._plugin_group()
+        if group is None:
+            self._missing()
+        return group.get_command(ctx, cmd_name)
+
+
 main.add_command(skills_group)
 main.add_command(new_plugin_command)
 main.add_command(serve_command)
+main.add_command(
+    PluginGroup(
+        "cloudflare",
+        "codemode_cloudflare._cli",
+        "cloudflare_group",
+        "codemode-cloudflare",
+        help="The Cloudflare Worker: dev (local workerd), install (workerd), deploy-files.",
+    )
+)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from codemode import load_config
+from codemode import load_config, plugins
 from codemode.errors import ConfigError, PluginNotFoundError
 
 
@@ -80,7 +80,10 @@ def test_unknown_section(tmp_path: Path) -> None:
 
 def test_unknown_plugin_names_file_key_and_fix(tmp_path: Path) -> None:
     path = write(tmp_path / "codemode.toml", '[driver]\nname = "cloudflare"\n')
-    with pytest.raises(PluginNotFoundError) as info:
+    # A known name whose plugin is not installed here (blocked, since the workspace has it).
+    pm = plugins.create_plugin_manager(autoload=True)
+    pm.set_blocked("cloudflare")
+    with plugins.use_plugin_manager(pm), pytest.raises(PluginNotFoundError) as info:
         load_config(path, environ={})
     message = str(info.value)
     assert message.startswith(f"{path}: [driver] name: no isolate driver named 'cloudflare'")

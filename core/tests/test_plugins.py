@@ -50,7 +50,10 @@ def test_third_party_plugin_and_options() -> None:
 
 
 def test_unknown_name_lists_installed_and_pip_line() -> None:
-    with pytest.raises(PluginNotFoundError) as info:
+    # A known name whose plugin is not installed here (blocked, since the workspace has it).
+    pm = plugins.create_plugin_manager(autoload=True)
+    pm.set_blocked("cloudflare")
+    with plugins.use_plugin_manager(pm), pytest.raises(PluginNotFoundError) as info:
         plugins.load_driver("cloudflare")
     message = str(info.value)
     assert "no isolate driver named 'cloudflare'" in message

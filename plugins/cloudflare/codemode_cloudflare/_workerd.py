@@ -90,8 +90,9 @@ def install_workerd(target: Path | None = None) -> Path:
         )
     target = target or default_install_dir()
     target.mkdir(parents=True, exist_ok=True)
-    for name in ("package.json", "package-lock.json"):
-        shutil.copyfile(_package_dir() / name, target / name)
+    if target.resolve() != _package_dir().resolve():  # a checkout installs in place
+        for name in ("package.json", "package-lock.json"):
+            shutil.copyfile(_package_dir() / name, target / name)
     command = [npm, "ci", "--prefix", str(target), "--no-audit", "--no-fund", "--loglevel=error"]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:

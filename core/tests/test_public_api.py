@@ -10,6 +10,7 @@ import pytest
 import codemode
 import codemode.adapters
 import codemode.code_mode
+import codemode.isolation
 import codemode.sandbox
 import codemode.skills
 import codemode.testing
@@ -51,6 +52,7 @@ def test_all_names_resolve() -> None:
     for module in (
         codemode,
         codemode.code_mode,
+        codemode.isolation,
         codemode.sandbox,
         codemode.skills,
         codemode.adapters,
@@ -86,6 +88,19 @@ def test_subpackages() -> None:
         "run_program",
         "serve_asgi",
         "sleep",
+    ]
+    assert codemode.isolation.__all__ == [
+        "DEFAULT_WORKERS",
+        "ISOLATION_MODES",
+        "WIRE_VERSION",
+        "Isolation",
+        "ProcessIsolatedDriver",
+        "WireError",
+        "WorkerPool",
+        "check_isolation",
+        "close_shared_pools",
+        "isolated_driver",
+        "resolve_isolation",
     ]
     assert codemode_quickjs.__all__ == [
         "DEFAULT_MAX_STACK_SIZE",

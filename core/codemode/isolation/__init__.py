@@ -7,8 +7,9 @@ driver ``name`` itself; tools stay on the host and are called over a typed, vers
 the ``[driver] isolation`` config use. See docs/isolation.md.
 """
 
-from codemode.isolation._driver import HOST_GRACE_S, ProcessContext, ProcessIsolatedDriver
+from codemode.isolation._driver import ProcessIsolatedDriver
 from codemode.isolation._modes import (
+    DEFAULT_WORKERS,
     ISOLATION_MODES,
     Isolation,
     check_isolation,
@@ -16,19 +17,17 @@ from codemode.isolation._modes import (
     isolated_driver,
     resolve_isolation,
 )
-from codemode.isolation._pool import WorkerPool, WorkerProcess
+from codemode.isolation._pool import WorkerPool
 from codemode.isolation._wire import WIRE_VERSION, WireError
 
 __all__ = [
-    "HOST_GRACE_S",
+    "DEFAULT_WORKERS",
     "ISOLATION_MODES",
     "WIRE_VERSION",
     "Isolation",
-    "ProcessContext",
     "ProcessIsolatedDriver",
     "WireError",
     "WorkerPool",
-    "WorkerProcess",
     "check_isolation",
     "close_shared_pools",
     "isolated_driver",

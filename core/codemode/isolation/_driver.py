@@ -151,7 +151,7 @@ class ProcessContext:
         self._used = True
         pool = self._driver.pool
         worker = await pool.acquire()
-        if self._disposed:
+        if self.disposed:
             pool.release(worker)
             raise ContextError("the context was disposed while its program waited for a worker")
         self._worker = worker
@@ -166,9 +166,19 @@ class ProcessContext:
             _holding.reset(token)
             self._worker = None
             pool.release(worker, recycle=recycle)
-        if self._disposed:
+        if self.disposed:
             raise ContextError("the context was disposed while its program ran")
         return result
+
+    @property
+    def disposed(self) -> bool:
+        return self._disposed
+
+    @property
+    def pid(self) -> int | None:
+        """The process id of the worker running this context's program, while it runs."""
+        worker = self._worker
+        return worker.pid if worker is not None else None
 
     async def dispose(self) -> None:
         """Stop a program still running (its worker is killed and replaced). Idempotent."""
@@ -306,12 +316,15 @@ class _Run:
             text = wire.payload(value)
         except TypeError as exc:
             name = binding.name if binding is not None else call.binding
-            ok, text = False, wire.payload(
-                {
-                    "name": ErrorName.SERIALIZATION,
-                    "message": f"the result of {name} cannot be sent into the sandbox as JSON:"
-                    f" {exc}",
-                }
+            ok, text = (
+                False,
+                wire.payload(
+                    {
+                        "name": ErrorName.SERIALIZATION,
+                        "message": f"the result of {name} cannot be sent into the sandbox as JSON:"
+                        f" {exc}",
+                    }
+                ),
             )
         await self._send(wire.ToolResult(self._id, call.call, ok, text))
 

@@ -7,8 +7,9 @@ only a cap on the whole process bounds that.
 
 from __future__ import annotations
 
+import importlib
 import os
-from typing import Final
+from typing import Any, Final
 
 _PAGE: Final = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 MB: Final = 1024 * 1024
@@ -29,7 +30,7 @@ def rss_bytes(pid: int) -> int | None:
 
 def _psutil_rss(pid: int) -> int | None:
     try:
-        import psutil
+        psutil: Any = importlib.import_module("psutil")  # optional: not a dependency
     except ImportError:
         return None
     try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import contextvars
 import subprocess
 import sys
@@ -127,6 +128,10 @@ class WorkerProcess:
             self.process.wait()  # reap it: no zombie
             self._stderr_thread.join(timeout=1.0)
             self.exited = True
+            for pipe in (stdout, self.process.stderr, self.process.stdin):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()
             self._emit(None)
             self._pool._exited(self)
 
@@ -160,18 +165,14 @@ class WorkerProcess:
 
     def kill(self) -> None:
         if self.process.returncode is None:
-            try:
+            with contextlib.suppress(OSError):
                 self.process.kill()
-            except OSError:
-                pass
 
     def close_stdin(self) -> None:
         stdin = self.process.stdin
         if stdin is not None:
-            try:
+            with contextlib.suppress(OSError):
                 stdin.close()
-            except OSError:
-                pass
 
     def join(self, timeout: float) -> None:
         self._reader.join(timeout)
@@ -242,6 +243,22 @@ class WorkerPool:
         """Start the workers now rather than on first use (it does not wait for them)."""
         with self._lock:
             self._fill()
+
+    def wait_warm(self, timeout: float = 60.0) -> bool:
+        """Start the workers if needed and block until ``size`` of them are ready (False if
+        that took longer than ``timeout`` seconds). For tests and benchmarks."""
+        import time
+
+        self.start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._failure is not None:
+                    raise self._failure
+                if len(self._idle) >= self.size:
+                    return True
+            time.sleep(0.02)
+        return False
 
     def _fill(self) -> None:
         # Under the lock.
@@ -398,8 +415,6 @@ def _give(future: asyncio.Future[WorkerProcess], worker: WorkerProcess, pool: Wo
 def _fail(future: asyncio.Future[Any], error: Exception) -> None:
     if not future.done():
         future.set_exception(error)
-
-
 
 
 def _fail_all(

@@ -15,7 +15,7 @@ the run ends with a named error), never as an exception of its own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from codemode.isolate import ConsoleEntry, ConsoleLevel, ExecutionResult, NormalizedError
 from codemode.sandbox._protocol import ProtocolError, dumps, loads
@@ -148,7 +148,9 @@ def encode(message: ToWorker | FromWorker) -> bytes:
                 }
             )
         case ToolResult(run, call, ok, value):
-            return _line({"type": "tool_result", "run": run, "call": call, "ok": ok, "value": value})
+            return _line(
+                {"type": "tool_result", "run": run, "call": call, "ok": ok, "value": value}
+            )
         case Ready(pid):
             return _line({"type": "ready", "pid": pid})
         case Failed(name, text):
@@ -202,27 +204,27 @@ class _Fields:
             raise WireError(f"field {key!r} is {_short(value)}")
         return value
 
-    def int(self, key: str) -> int:
+    def integer(self, key: str) -> int:
         value: int = self._get(key, int)
         return value
 
-    def opt_int(self, key: str) -> int | None:
+    def opt_integer(self, key: str) -> int | None:
         value: int | None = self._get(key, int, optional=True)
         return value
 
-    def str(self, key: str) -> str:
+    def text(self, key: str) -> str:
         value: str = self._get(key, str)
         return value
 
-    def bool(self, key: str) -> bool:
+    def boolean(self, key: str) -> bool:
         value: bool = self._get(key, bool)
         return value
 
-    def dict(self, key: str) -> dict[str, Any]:
+    def mapping(self, key: str) -> dict[str, Any]:
         value: dict[str, Any] = self._get(key, dict)
         return value
 
-    def list(self, key: str) -> list[Any]:
+    def items(self, key: str) -> list[Any]:
         value: list[Any] = self._get(key, list)
         return value
 
@@ -256,21 +258,21 @@ def _binding(item: Any) -> BindingSpec:
 def decode_from_host(line: bytes) -> ToWorker:
     kind, f = _open(line)
     if kind == "init":
-        return Init(f.str("driver"), f.dict("options"))
+        return Init(f.text("driver"), f.mapping("options"))
     if kind == "run":
-        limits = _Fields(f.dict("limits"))
+        limits = _Fields(f.mapping("limits"))
         return Run(
-            run=f.int("run"),
-            code=f.str("code"),
-            timeout=limits.int("timeout"),
-            memory_limit=limits.int("memory_limit"),
-            max_tool_calls=limits.int("max_tool_calls"),
-            max_log_bytes=limits.int("max_log_bytes"),
-            max_result_bytes=limits.int("max_result_bytes"),
-            bindings=tuple(map(_binding, f.list("bindings"))),
+            run=f.integer("run"),
+            code=f.text("code"),
+            timeout=limits.integer("timeout"),
+            memory_limit=limits.integer("memory_limit"),
+            max_tool_calls=limits.integer("max_tool_calls"),
+            max_log_bytes=limits.integer("max_log_bytes"),
+            max_result_bytes=limits.integer("max_result_bytes"),
+            bindings=tuple(map(_binding, f.items("bindings"))),
         )
     if kind == "tool_result":
-        return ToolResult(f.int("run"), f.int("call"), f.bool("ok"), f.str("value"))
+        return ToolResult(f.integer("run"), f.integer("call"), f.boolean("ok"), f.text("value"))
     raise WireError(f"unknown message type from the host: {_short(kind)}")
 
 
@@ -299,20 +301,20 @@ def decode_value(text: str) -> Any:
 def decode_from_worker(line: bytes) -> FromWorker:
     kind, f = _open(line)
     if kind == "ready":
-        return Ready(f.int("pid"))
+        return Ready(f.integer("pid"))
     if kind == "failed":
-        return Failed(f.str("name"), f.str("message"))
+        return Failed(f.text("name"), f.text("message"))
     if kind == "tool_call":
-        return ToolCall(f.int("run"), f.int("call"), f.str("binding"), f.str("args"))
+        return ToolCall(f.integer("run"), f.integer("call"), f.text("binding"), f.text("args"))
     if kind == "console":
-        level = f.str("level")
+        level = f.text("level")
         if level not in _LEVELS:
             raise WireError(f"unknown console level {_short(level)}")
         console_level: ConsoleLevel = level  # type: ignore[assignment]  # checked just above
-        return Console(f.int("run"), ConsoleEntry(console_level, f.str("message")))
+        return Console(f.integer("run"), ConsoleEntry(console_level, f.text("message")))
     if kind == "result":
-        success = f.bool("success")
-        logs = f.list("logs")
+        success = f.boolean("success")
+        logs = f.items("logs")
         if not all(isinstance(line, str) for line in logs):
             raise WireError("a result's logs are not all text")
         value_text = f._get("value", str, optional=True)
@@ -321,14 +323,14 @@ def decode_from_worker(line: bytes) -> FromWorker:
         if success == (error is not None):
             raise WireError("a result must carry an error exactly when it failed")
         return Result(
-            f.int("run"),
+            f.integer("run"),
             ExecutionResult(
                 success=success,
                 value=decode_value(value_text) if value_text is not None else None,
                 error=error,
                 logs=logs,
-                tool_calls=f.int("tool_calls"),
-                tool_result_bytes=f.int("tool_result_bytes"),
+                tool_calls=f.integer("tool_calls"),
+                tool_result_bytes=f.integer("tool_result_bytes"),
             ),
         )
     raise WireError(f"unknown message type from a worker: {_short(kind)}")

@@ -139,7 +139,7 @@ class _Worker:
 
     async def _run(self, driver: IsolateDriver, run: wire.Run) -> None:
         if self._fault is not None and self._fault in run.code:
-            os.abort()
+            self._fault_hook(run.code)
 
         def on_console(entry: ConsoleEntry) -> None:
             self.send(wire.Console(run.run, entry))
@@ -161,6 +161,15 @@ class _Worker:
 
             result.success, result.value, result.error = False, None, driver_error(exc)
             self.send(wire.Result(run.run, result))
+
+    def _fault_hook(self, code: str) -> None:
+        """Test-only: make this worker fail the way an engine or a broken worker would."""
+        if f"{self._fault}:garbage" in code:
+            with self._write_lock:
+                self._out.write(b"this is not the wire protocol\n")
+            return
+        print("codemode worker: fault hook: aborting", file=sys.stderr, flush=True)
+        os.abort()
 
     async def _run_on(self, driver: IsolateDriver, code: str, config: IsolateConfig) -> Any:
         context = await driver.create_context(config)

@@ -139,6 +139,7 @@ class ProcessContext:
         self._used = False
         self._disposed = False
         self._worker: WorkerProcess | None = None
+        self._pid: int | None = None
 
     async def execute(self, code: str) -> ExecutionResult:
         if self._disposed:
@@ -155,6 +156,7 @@ class ProcessContext:
             pool.release(worker)
             raise ContextError("the context was disposed while its program waited for a worker")
         self._worker = worker
+        self._pid = worker.pid
         token = pool.holding()
         recycle = True
         try:
@@ -176,9 +178,8 @@ class ProcessContext:
 
     @property
     def pid(self) -> int | None:
-        """The process id of the worker running this context's program, while it runs."""
-        worker = self._worker
-        return worker.pid if worker is not None else None
+        """The process id of the worker that runs (or ran) this context's program."""
+        return self._pid
 
     async def dispose(self) -> None:
         """Stop a program still running (its worker is killed and replaced). Idempotent."""

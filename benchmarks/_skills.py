@@ -182,7 +182,11 @@ def filesystem_of(path: str) -> str | None:
 
 def _code_mode(driver: str) -> CodeMode:
     return create_code_mode(
-        driver=driver, tools=[echo], timeout=TIMEOUT_MS, memory_limit=DEFAULT_MEMORY_LIMIT_MB
+        driver=driver,
+        tools=[echo],
+        timeout=TIMEOUT_MS,
+        memory_limit=DEFAULT_MEMORY_LIMIT_MB,
+        isolation="none",  # the in-process engine's own figures; W1-process measures workers
     )
 
 

@@ -224,7 +224,7 @@ class _Run:
         deadline = loop.time() + config.timeout / 1000 + HOST_GRACE_S
         try:
             await self._send(self._run_message(code))
-            next_poll = loop.time()
+            next_poll = loop.time() + POLL_S
             while True:
                 now = loop.time()
                 if now >= next_poll:

@@ -45,7 +45,7 @@ _OUT_OF_MEMORY: Final = (
     "heap out of memory",
     "MemoryError",
 )
-_LARGE_WRITE: Final = 1024 * 1024
+_LARGE_WRITE: Final = 16 * 1024
 _runs = itertools.count(1)
 
 
@@ -273,8 +273,11 @@ class _Run:
 
     async def _send(self, message: wire.ToWorker) -> None:
         worker = self._worker
-        if isinstance(message, wire.ToolResult) and len(message.value) > _LARGE_WRITE:
-            await asyncio.to_thread(worker.send, message)  # the pipe may take a while
+        size = len(message.value) if isinstance(message, wire.ToolResult) else 0
+        if isinstance(message, wire.Run):
+            size = len(message.code)
+        if size > _LARGE_WRITE:
+            await asyncio.to_thread(worker.send, message)  # more than a pipe's buffer
         else:
             worker.send(message)
 

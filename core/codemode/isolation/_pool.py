@@ -32,6 +32,8 @@ from codemode.isolation._memory import rss_bytes
 STDERR_TAIL_CHARS: Final = 4000
 """How much of a dead worker's stderr its error carries."""
 _STOP_WAIT_S: Final = 2.0
+_START_ATTEMPTS: Final = 3
+"""Failed starts in a row after which a pool whose workers once started gives up."""
 
 # Set while a run holds a worker of a pool: a program started from one of its tool calls (a
 # skill calling a skill) may take an extra worker instead of waiting for its own parent's.
@@ -65,6 +67,7 @@ class WorkerProcess:
         self.exited = False
         self._stderr: collections.deque[str] = collections.deque(maxlen=64)
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
         self._sink: Callable[[wire.FromWorker | BaseException | None], None] | None = None
         self._stderr_thread = threading.Thread(
             target=self._read_stderr, name=f"codemode-worker-{self.pid}-stderr", daemon=True
@@ -83,11 +86,13 @@ class WorkerProcess:
         stdin = self.process.stdin
         if stdin is None or self.exited:
             return False
-        try:
-            stdin.write(wire.encode(message))
-            stdin.flush()
-        except (BrokenPipeError, OSError, ValueError):
-            return False
+        data = wire.encode(message)
+        with self._write_lock:  # a large write may run on a thread beside the loop's
+            try:
+                stdin.write(data)
+                stdin.flush()
+            except (BrokenPipeError, OSError, ValueError):
+                return False
         return True
 
     def attach(self, sink: Callable[[wire.FromWorker | BaseException | None], None]) -> None:
@@ -226,6 +231,8 @@ class WorkerPool:
         ] = collections.deque()
         self._failure: Exception | None = None
         self._started_once = False
+        self._ever_ready = False
+        self._start_failures = 0
         self._closed = False
         # At interpreter exit, or when the pool is collected: no worker outlives the host.
         self._finalizer = weakref.finalize(self, _stop_all, self._workers)
@@ -295,6 +302,9 @@ class WorkerPool:
             return
         worker.baseline_rss = worker.rss() or 0
         worker.ready = True
+        with self._lock:
+            self._ever_ready = True
+            self._start_failures = 0
         self._hand_over(worker)
 
     def _hand_over(self, worker: WorkerProcess) -> None:
@@ -324,7 +334,17 @@ class WorkerPool:
             self._extra.discard(worker)
             if worker in self._idle:
                 self._idle.remove(worker)
-            if worker.ready or self._failure is not None:
+            if self._closed:
+                return
+            if not worker.ready:
+                self._start_failures += 1
+            if (
+                worker.ready
+                or self._failure is not None
+                or (self._ever_ready and self._start_failures < _START_ATTEMPTS)
+            ):
+                # A replacement that failed to start, in a pool whose workers did start, is
+                # taken for bad luck (the OOM killer, a signal) a few times in a row.
                 self._fill()
                 return
             # Died before it was ready: the driver cannot start here; say why to the waiters.

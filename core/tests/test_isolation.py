@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 
 from codemode import create_code_mode, load_config, tool
@@ -35,6 +34,8 @@ from codemode.isolation import _wire as wire
 from codemode.isolation._worker import FAULT_MARKER_ENV
 from codemode.testing import run_program
 from codemode.trust import TrustLevel
+
+psutil = pytest.importorskip("psutil")  # a dev dependency, absent from the lowest-versions run
 
 MARKER = "__codemode_test_abort__"
 

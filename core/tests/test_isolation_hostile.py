@@ -14,13 +14,14 @@ import importlib.util
 import time
 from collections.abc import Iterator
 
-import psutil
 import pytest
 
 from codemode.isolate import IsolateConfig
 from codemode.isolation import ProcessIsolatedDriver, WorkerPool
 from codemode.isolation._driver import HOST_GRACE_S
 from codemode.testing import bindings, run_program, sleep
+
+psutil = pytest.importorskip("psutil")  # a dev dependency, absent from the lowest-versions run
 
 PROGRAMS = {
     "split of a huge string": 'return "x".repeat(2**28).split("").length',

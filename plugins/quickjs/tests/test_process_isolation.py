@@ -1,4 +1,5 @@
-"""The QuickJS driver passes the conformance suite in process isolation too."""
+"""The QuickJS driver passes the conformance suite in process isolation too (the sections a
+worker can change; all of it with CODEMODE_ISOLATION_FULL_CONFORMANCE=1)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from codemode.isolate import IsolateDriver
 from codemode.isolation import ProcessIsolatedDriver, WorkerPool
-from codemode.testing import DriverConformance
+from codemode.testing._process import ProcessConformance
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,10 @@ def pool() -> Iterator[WorkerPool]:
     assert workers.pids() == []
 
 
-class TestQuickJSProcessConformance(DriverConformance):
+class TestQuickJSProcessConformance(ProcessConformance):
     @pytest.fixture
     def driver(self, pool: WorkerPool) -> IsolateDriver:
+        # Workers a test before killed are replaced in the background; each test starts with
+        # all of them warm (the concurrency tests need four at once).
+        assert pool.wait_warm(120), "the workers did not start again"
         return ProcessIsolatedDriver("quickjs", pool=pool)

@@ -163,9 +163,7 @@ class ProcessContext:
             result = await _Run(self._driver, self._config, worker).run(code)
             recycle = result.error is not None and result.error.name in _RECYCLE
         finally:
-            from codemode.isolation._pool import _holding
-
-            _holding.reset(token)
+            pool.unhold(token)
             self._worker = None
             pool.release(worker, recycle=recycle)
         if self.disposed:

@@ -391,7 +391,11 @@ class WorkerPool:
             raise
 
     def holding(self) -> contextvars.Token[frozenset[int]]:
+        """Mark the current context as holding a worker of this pool (for nested runs)."""
         return _holding.set(_holding.get() | {id(self)})
+
+    def unhold(self, token: contextvars.Token[frozenset[int]]) -> None:
+        _holding.reset(token)
 
     def release(self, worker: WorkerProcess, *, recycle: bool = False) -> None:
         """Give a worker back after a run; ``recycle`` ends it (a replacement starts)."""

@@ -18,17 +18,19 @@ import asyncio
 import collections
 import contextlib
 import contextvars
+import queue
 import subprocess
 import sys
 import threading
 import weakref
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from codemode.errors import ConfigError, DriverUnavailableError, PluginNotFoundError
 from codemode.isolation import _wire as wire
 from codemode.isolation._memory import rss_bytes
 
+_T = TypeVar("_T")
 STDERR_TAIL_CHARS: Final = 4000
 """How much of a dead worker's stderr its error carries."""
 _STOP_WAIT_S: Final = 2.0
@@ -48,18 +50,74 @@ _FAILURES: dict[str, type[Exception]] = {
 }
 
 
+class _Spawner:
+    """The one thread that starts every worker process.
+
+    On Linux a worker asks the kernel to kill it when its parent dies (``PR_SET_PDEATHSIG``),
+    and "parent" there is the *thread* that started it: a worker started from a reader thread
+    would die with that thread (when the worker it read from dies). So workers start from
+    this thread, which lives as long as the process.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], threading.Event, list[Any]]] = (
+            queue.SimpleQueue()
+        )
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def run(self, job: Callable[[], _T]) -> _T:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._serve, name="codemode-worker-spawner", daemon=True
+                )
+                self._thread.start()
+        if threading.current_thread() is self._thread:
+            return job()
+        done = threading.Event()
+        box: list[Any] = []
+        self._jobs.put((job, done, box))
+        done.wait()
+        outcome = box[0]
+        if isinstance(outcome, _Raised):
+            raise outcome.error
+        result: _T = outcome
+        return result
+
+    def _serve(self) -> None:
+        while True:
+            job, done, box = self._jobs.get()
+            try:
+                box.append(job())
+            except BaseException as exc:  # handed to the caller, raised there
+                box.append(_Raised(exc))
+            done.set()
+
+
+class _Raised:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+# Module-level: one spawner thread per process (see _Spawner).
+_spawner = _Spawner()
+
+
 class WorkerProcess:
     """One worker: its process, its wire, and what it said before it died."""
 
     def __init__(self, pool: WorkerPool, init: wire.Init, env: dict[str, str] | None) -> None:
         self._pool = pool
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "codemode.isolation._worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            close_fds=True,
+        self.process = _spawner.run(
+            lambda: subprocess.Popen(
+                [sys.executable, "-m", "codemode.isolation._worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                close_fds=True,
+            )
         )
         self.pid = self.process.pid
         self.baseline_rss = 0
@@ -268,10 +326,13 @@ class WorkerPool:
         return False
 
     def _fill(self) -> None:
-        # Under the lock.
+        # Under the lock. Until one worker has started, only one starts: the first run waits
+        # for one interpreter's start, not for `size` of them competing for the cores (and a
+        # driver that cannot start fails once, not `size` times).
         self._started_once = True
         regular = len(self._workers) - len(self._extra)
-        while not self._closed and self._failure is None and regular < self.size:
+        wanted = self.size if self._ever_ready else 1
+        while not self._closed and self._failure is None and regular < wanted:
             self._spawn(extra=False)
             regular += 1
 
@@ -305,6 +366,7 @@ class WorkerPool:
         with self._lock:
             self._ever_ready = True
             self._start_failures = 0
+            self._fill()  # the others, now that one started
         self._hand_over(worker)
 
     def _hand_over(self, worker: WorkerProcess) -> None:

@@ -187,6 +187,7 @@ def _code_mode(driver: str) -> CodeMode:
         tools=[echo],
         timeout=TIMEOUT_MS,
         memory_limit=DEFAULT_MEMORY_LIMIT_MB,
+        isolation="none",  # the in-process engine's own figures; W1-process measures workers
     )
 
 

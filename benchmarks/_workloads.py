@@ -171,6 +171,8 @@ class Workload:
     """A variant shares the target of this workload."""
     fresh_process: bool = False
     """Measured in a fresh subprocess of run.py, which also reports its peak RSS."""
+    isolation: Literal["none", "process"] = "none"
+    """Where the programs run: in this process, or in a warm pool of worker processes."""
 
     def count(self, quick: bool) -> int:
         return self.quick_runs if quick else self.runs
@@ -181,6 +183,11 @@ def driver_workloads() -> list[Workload]:
         Workload(
             "W1", "return 1 + 1, fresh context each call", "ms per call", "ms",
             runs=200, quick_runs=50, warmup=10,
+            action=_run(W1_PROGRAM), check=_expecting(2),
+        ),
+        Workload(
+            "W1-process", "W1 in process isolation, warm pool of 4 workers", "ms per call", "ms",
+            runs=200, quick_runs=50, warmup=10, isolation="process",
             action=_run(W1_PROGRAM), check=_expecting(2),
         ),
         Workload(
@@ -271,11 +278,20 @@ SKILL_RUNS, SKILL_QUICK_RUNS, SKILL_WARMUP = 100, 30, len(SKILL_CASES)
 SEARCH_LIBRARY = 1000
 """How many skills the file storage holds when ``search_skills`` is timed (W8, host)."""
 SEARCH_RUNS, SEARCH_QUICK_RUNS, SEARCH_WARMUP = 200, 50, 20
-ALL_IDS = ("W1", "W2", "W2-sync", "W3", "W4", "W5", "W6", "W7", "W8")
+ALL_IDS = ("W1", "W1-process", "W2", "W2-sync", "W3", "W4", "W5", "W6", "W7", "W8")
 
 TARGETS: dict[str, dict[str, float]] = {
-    "quickjs": {"W1": 1, "W2": 25, "W3": 40, "W4": 2000, "W6": 150, "W7": 150, "W8": 3},
-    "v8": {"W1": 3, "W2": 50, "W3": 40, "W4": 25, "W6": 40, "W7": 150},
+    "quickjs": {
+        "W1": 1,
+        "W1-process": 5,
+        "W2": 25,
+        "W3": 40,
+        "W4": 2000,
+        "W6": 150,
+        "W7": 150,
+        "W8": 3,
+    },
+    "v8": {"W1": 3, "W1-process": 5, "W2": 50, "W3": 40, "W4": 25, "W6": 40, "W7": 150},
     "host": {"W5": 300, "W8": 5},
     # Local workerd on loopback, connected mode: under 1 ms per tool call, W3 within 2x of 20 ms.
     "cloudflare": {"W2": 1000, "W3": 40},

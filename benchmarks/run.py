@@ -29,7 +29,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import _cloudflare
 import _environment as env
@@ -130,13 +130,19 @@ def select_workloads(only: str | None) -> list[str]:
     return ids
 
 
-def _code_mode(driver: str) -> CodeMode:
-    return create_code_mode(
+def _code_mode(driver: str, isolation: Literal["none", "process"] = "none") -> CodeMode:
+    code_mode = create_code_mode(
         driver=_cloudflare.resolve(driver, TIMEOUT_MS),
         tools=TOOLS,
         timeout=TIMEOUT_MS,
         memory_limit=DEFAULT_MEMORY_LIMIT_MB,
+        isolation=isolation,
+        workers=4,
     )
+    pool = getattr(code_mode.runner.driver, "pool", None)
+    if pool is not None:
+        pool.wait_warm(120)  # "warm pool": the workers' start is not what W1-process measures
+    return code_mode
 
 
 def _failed(failures: list[str], where: str, reason: str) -> dict[str, Any]:
@@ -226,13 +232,20 @@ async def child_main(driver: str, workload_id: str, quick: bool) -> dict[str, An
 async def bench_in_process(
     driver: str, workloads: list[Workload], quick: bool, failures: list[str]
 ) -> dict[str, Any]:
-    """Workloads measured in this process, one after another on one ``CodeMode``."""
-    try:
-        code_mode = _code_mode(driver)
-    except Exception as exc:
-        entry = _failed(failures, driver, f"cannot create the code mode: {exc}")
-        return {w.id: entry for w in workloads}
-    return {w.id: await bench_one(driver, w, code_mode, quick, failures) for w in workloads}
+    """Workloads measured in this process, one after another on one ``CodeMode`` per
+    isolation mode."""
+    modes: dict[Literal["none", "process"], CodeMode] = {}
+    results: dict[str, Any] = {}
+    for workload in workloads:
+        try:
+            if workload.isolation not in modes:
+                modes[workload.isolation] = _code_mode(driver, workload.isolation)
+        except Exception as exc:
+            results[workload.id] = _failed(failures, driver, f"cannot create the code mode: {exc}")
+            continue
+        code_mode = modes[workload.isolation]
+        results[workload.id] = await bench_one(driver, workload, code_mode, quick, failures)
+    return results
 
 
 def bench_driver(driver: str, ids: list[str], quick: bool, failures: list[str]) -> dict[str, Any]:

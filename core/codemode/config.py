@@ -13,7 +13,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, PrivateAttr
@@ -43,6 +43,11 @@ class DriverSection(BaseModel):
     """Heap limit per execution, in MB."""
     options: dict[str, Any] = Field(default_factory=dict)
     """Extra keyword arguments for the driver's factory (for example ``max_stack_size``)."""
+    isolation: Literal["auto", "none", "process"] = "auto"
+    """Where programs run: ``none`` in this process, ``process`` in worker processes,
+    ``auto`` in worker processes for drivers that can abort the host (``node``)."""
+    workers: PositiveInt = 4
+    """How many worker processes a process-isolated driver keeps warm."""
 
 
 class LimitsSection(BaseModel):
@@ -231,6 +236,7 @@ def load_config(
             except PluginNotFoundError as exc:
                 raise PluginNotFoundError(f"{origin}: [{section}] {key}: {exc}") from None
         _check_driver_options(config, explicit.get(("driver", "options"), where))
+    _check_isolation(config, explicit.get(("driver", "isolation"), where))
     return config
 
 
@@ -245,3 +251,13 @@ def _check_driver_options(config: CodeModeConfig, origin: str) -> None:
         return  # the default driver is not installed: create_code_mode says so when used
     except ConfigError as exc:
         raise ConfigError(f"{origin}: [driver] options: {exc}") from None
+
+
+def _check_isolation(config: CodeModeConfig, origin: str) -> None:
+    """``[driver] isolation = "process"`` must name a driver that runs in this process."""
+    from codemode.isolation import resolve_isolation
+
+    try:
+        resolve_isolation(config.driver.isolation, config.driver.name)
+    except ConfigError as exc:
+        raise ConfigError(f"{origin}: [driver] {exc}") from None

@@ -11,6 +11,7 @@ import codemode
 import codemode.adapters
 import codemode.code_mode
 import codemode.demo
+import codemode.isolation
 import codemode.sandbox
 import codemode.skills
 import codemode.testing
@@ -53,6 +54,7 @@ def test_all_names_resolve() -> None:
     for module in (
         codemode,
         codemode.code_mode,
+        codemode.isolation,
         codemode.sandbox,
         codemode.skills,
         codemode.adapters,
@@ -93,6 +95,19 @@ def test_subpackages() -> None:
     ]
     assert codemode.demo.__all__ == ["SCHEMA_VERSION", "demo_tools", "ensure_database"]
     assert codemode.web.__all__ == ["WebApp", "create_app"]
+    assert codemode.isolation.__all__ == [
+        "DEFAULT_WORKERS",
+        "ISOLATION_MODES",
+        "WIRE_VERSION",
+        "Isolation",
+        "ProcessIsolatedDriver",
+        "WireError",
+        "WorkerPool",
+        "check_isolation",
+        "close_shared_pools",
+        "isolated_driver",
+        "resolve_isolation",
+    ]
     assert codemode_quickjs.__all__ == [
         "DEFAULT_MAX_STACK_SIZE",
         "QuickJSIsolateDriver",

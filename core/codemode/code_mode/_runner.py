@@ -58,7 +58,14 @@ class CodeModeRunner:
     max_log_bytes: int = DEFAULT_MAX_LOG_BYTES
     max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
     max_code_chars: int = DEFAULT_MAX_CODE_CHARS
+    driver_name: str | None = None
+    """The registered name the driver was loaded by, when it was (worker processes load a
+    driver by name: what ``isolated_driver`` needs)."""
+    driver_options: dict[str, Any] = field(default_factory=dict)
+    workers: int | None = None
+    """Worker processes per process-isolated driver, as configured."""
     _prompt: tuple[int, str] | None = field(default=None, repr=False)
+    _isolated: IsolateDriver | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         # Fails early on a bad timeout (0, negative, infinite) or limit.
@@ -133,15 +140,21 @@ class CodeModeRunner:
         registry: Bindable | None = None,
         timeout_ms: int | None = None,
         max_tool_calls: int | None = None,
+        driver: IsolateDriver | None = None,
     ) -> ExecutionResult:
         """Run already-stripped JavaScript in a fresh context, with no execution events.
 
         What a skill uses for its own program: ``registry`` replaces the runner's (for what
         this one run may call), and ``timeout_ms`` / ``max_tool_calls`` tighten the runner's
-        own limits for it (they never loosen them). Console lines are still emitted.
+        own limits for it (they never loosen them), and ``driver`` replaces the runner's
+        driver for it. Console lines are still emitted.
         """
         async with self.sandbox(
-            context, registry=registry, timeout_ms=timeout_ms, max_tool_calls=max_tool_calls
+            context,
+            registry=registry,
+            timeout_ms=timeout_ms,
+            max_tool_calls=max_tool_calls,
+            driver=driver,
         ) as execute:
             return await execute(javascript)
 
@@ -153,6 +166,7 @@ class CodeModeRunner:
         registry: Bindable | None = None,
         timeout_ms: int | None = None,
         max_tool_calls: int | None = None,
+        driver: IsolateDriver | None = None,
     ) -> AsyncIterator[Callable[[str], Awaitable[ExecutionResult]]]:
         """``execute_javascript`` in two steps: the block runs one program with the function it
         is given, and the context is disposed when the block ends. Work that follows the
@@ -179,7 +193,7 @@ class CodeModeRunner:
         sandbox: IsolateContext | None = None
         failed: ExecutionResult | None = None
         try:
-            sandbox = await self.driver.create_context(config)
+            sandbox = await (driver or self.driver).create_context(config)
         except (ConfigError, DriverUnavailableError):
             raise
         except Exception as exc:
@@ -199,6 +213,30 @@ class CodeModeRunner:
         finally:
             if sandbox is not None:
                 await _dispose(sandbox)
+
+    def isolated_driver(self) -> IsolateDriver:
+        """This runner's driver in process isolation (itself if it is already isolated).
+
+        ``ConfigError`` when the driver was given as an object: worker processes can only
+        load a driver by its registered name.
+        """
+        from codemode.isolation import DEFAULT_WORKERS, ProcessIsolatedDriver, isolated_driver
+
+        if isinstance(self.driver, ProcessIsolatedDriver):
+            return self.driver
+        if self._isolated is None:
+            if self.driver_name is None:
+                raise ConfigError(
+                    "process isolation needs the driver by name (driver='quickjs' or"
+                    f" 'node'), so that worker processes can load it; got {self.driver!r}"
+                )
+            self._isolated = isolated_driver(
+                self.driver_name,
+                self.driver_options,
+                isolation="process",
+                workers=self.workers or DEFAULT_WORKERS,
+            )
+        return self._isolated
 
     async def _strip(self, code: str) -> str:
         if len(code) < _STRIP_ON_THREAD_CHARS:

@@ -10,17 +10,16 @@ options the user gave (from code or from its config section), never another driv
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-from codemode import plugins
 from codemode.code_mode._prompt import render_prompt, signature
 from codemode.code_mode._registry import EXTERNAL, ToolRegistry
 from codemode.code_mode._runner import DEFAULT_MAX_CODE_CHARS, CodeModeRunner
 from codemode.config import CodeModeConfig
-from codemode.errors import ToolInputError
+from codemode.errors import ConfigError, ToolInputError
 from codemode.isolate import (
     DEFAULT_MAX_LOG_BYTES,
     DEFAULT_MAX_RESULT_BYTES,
@@ -32,6 +31,9 @@ from codemode.isolate import (
 from codemode.tools import SecretPolicy, Tool, ToolExecutionContext
 from codemode.tools._validation import PassThrough, PydanticValidator
 from codemode.typescript.stubs import render_tool_stubs
+
+if TYPE_CHECKING:
+    from codemode.isolation import Isolation
 
 
 class ExecuteTypescriptInput(BaseModel):
@@ -136,14 +138,37 @@ def _registry(tools: Sequence[Tool] | ToolRegistry, policy: SecretPolicy) -> Too
     return ToolRegistry(tools, on_secret_parameter=policy)
 
 
-def _driver(driver: IsolateDriver | str | None, config: CodeModeConfig | None) -> IsolateDriver:
+def _driver(
+    driver: IsolateDriver | str | None,
+    config: CodeModeConfig | None,
+    isolation: str | None,
+    workers: int | None,
+) -> IsolateDriver:
+    from codemode.isolation import DEFAULT_WORKERS, check_isolation, isolated_driver
+
+    if isolation is None:
+        isolation = config.driver.isolation if config is not None else "auto"
+    if workers is None:
+        workers = config.driver.workers if config is not None else DEFAULT_WORKERS
+    check_isolation(isolation, workers)
     if driver is not None and not isinstance(driver, str):
+        if isolation == "process" and not _is_isolated(driver):
+            raise ConfigError(
+                "isolation: 'process' needs the driver by name (driver='node' or"
+                f" 'quickjs'), so that worker processes can load it; got the object {driver!r}"
+            )
         return driver
     name = driver or (config.driver.name if config else "quickjs")
     # A config's [driver] options belong to the driver it names, and to no other.
     same = config is not None and name == config.driver.name
     options = dict(config.driver.options) if config is not None and same else {}
-    return plugins.load_driver(name, **options)
+    return isolated_driver(name, options, isolation=isolation, workers=workers)
+
+
+def _is_isolated(driver: IsolateDriver) -> bool:
+    from codemode.isolation import ProcessIsolatedDriver
+
+    return isinstance(driver, ProcessIsolatedDriver)
 
 
 def _limit(
@@ -169,11 +194,20 @@ def _runner(
     memory_limit: int | None,
     config: CodeModeConfig | None,
     on_secret_parameter: SecretPolicy,
+    isolation: str | None = None,
+    workers: int | None = None,
 ) -> CodeModeRunner:
     registry = _registry(tools, on_secret_parameter)
-    chosen = _driver(driver, config)
+    chosen = _driver(driver, config, isolation, workers)
     limits = config.limits if config else None
+    name = driver if isinstance(driver, str) else None
+    if driver is None:
+        name = config.driver.name if config else "quickjs"
+    same = config is not None and name == config.driver.name
     return CodeModeRunner(
+        driver_name=name,
+        driver_options=dict(config.driver.options) if config is not None and same else {},
+        workers=workers if workers is not None else (config.driver.workers if config else None),
         driver=chosen,
         registry=registry,
         timeout=_limit(timeout, config, "timeout", chosen, DEFAULT_TIMEOUT_MS),
@@ -235,6 +269,8 @@ def create_code_mode(
     memory_limit: int | None = None,
     config: CodeModeConfig | None = None,
     on_secret_parameter: SecretPolicy = "warn",
+    isolation: Isolation | None = None,
+    workers: int | None = None,
 ) -> CodeMode:
     """The code-mode tool and its matching system prompt.
 
@@ -242,8 +278,25 @@ def create_code_mode(
     driver (``quickjs`` without a config). ``tools`` is a list of tools or a ``ToolRegistry``
     (shared, so tools added to it later are callable too). ``timeout`` (ms) and
     ``memory_limit`` (MB) default to the config's, else the driver's own, else 30000 and 128.
+
+    ``isolation`` (default: the config's ``[driver] isolation``, else ``"auto"``) says where a
+    driver given by name runs programs: ``"none"`` in this process, ``"process"`` in a pool of
+    ``workers`` (default 4) warm worker processes, ``"auto"`` in processes for ``node``/``v8``
+    (whose engine can abort the host) and in this process for the others. See
+    docs/isolation.md.
     """
-    return CodeMode(_runner(driver, tools, timeout, memory_limit, config, on_secret_parameter))
+    return CodeMode(
+        _runner(
+            driver,
+            tools,
+            timeout,
+            memory_limit,
+            config,
+            on_secret_parameter,
+            isolation,
+            workers,
+        )
+    )
 
 
 def create_code_mode_tool(
@@ -254,9 +307,22 @@ def create_code_mode_tool(
     memory_limit: int | None = None,
     config: CodeModeConfig | None = None,
     on_secret_parameter: SecretPolicy = "warn",
+    isolation: Isolation | None = None,
+    workers: int | None = None,
 ) -> Tool:
     """Just the ``execute_typescript`` tool (pair it with ``create_code_mode_system_prompt``)."""
-    return _execute_tool(_runner(driver, tools, timeout, memory_limit, config, on_secret_parameter))
+    return _execute_tool(
+        _runner(
+            driver,
+            tools,
+            timeout,
+            memory_limit,
+            config,
+            on_secret_parameter,
+            isolation,
+            workers,
+        )
+    )
 
 
 def create_code_mode_system_prompt(

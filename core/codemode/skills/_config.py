@@ -21,7 +21,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from codemode.errors import ConfigError
 from codemode.skills._model import Skill
@@ -104,12 +104,21 @@ class SkillsConfig:
     count, so a chain of skills cannot wait on itself."""
     skills_as_tools: bool = True
     """Give the model each loaded skill as a direct tool too, besides ``skill_<name>``."""
+    untrusted_isolation: Literal["none", "process"] = "none"
+    """Where untrusted skills run: ``"process"`` runs their programs in worker processes of
+    the code mode's driver (see docs/isolation.md) while the others stay with the code mode's
+    own driver; ``"none"`` runs every skill on the code mode's driver."""
 
     def __post_init__(self) -> None:
         for key in ("max_skills_in_context", "max_depth", "max_concurrent_runs"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"SkillsConfig.{key} must be an integer >= 1, got {value!r}")
+        if self.untrusted_isolation not in ("none", "process"):
+            raise ConfigError(
+                "SkillsConfig.untrusted_isolation must be 'none' or 'process', got"
+                f" {self.untrusted_isolation!r}"
+            )
         if self.approve is not None and not callable(self.approve):
             raise ConfigError(f"SkillsConfig.approve must be callable, got {self.approve!r}")
         levels = {level.value for level in TrustLevel}

@@ -36,6 +36,7 @@ from codemode.errors import (
     ToolInputError,
     ToolOutputError,
 )
+from codemode.isolate import IsolateDriver
 from codemode.sandbox._limit import ConcurrencyLimit
 from codemode.sandbox._protocol import dumps
 from codemode.skills._config import SkillPolicy, SkillsConfig, ask_approval
@@ -257,6 +258,7 @@ class SkillEngine:
             registry=_SkillView(self, skill, inner_chain, policy),
             timeout_ms=policy.timeout,
             max_tool_calls=policy.max_tool_calls,
+            driver=self.driver_for(skill),
         ) as execute:
             result = await execute(javascript)
             try:
@@ -271,6 +273,16 @@ class SkillEngine:
                 raise
             await self._record(skill.name, success=True)
             return value
+
+    def driver_for(self, skill: Skill) -> IsolateDriver | None:
+        """The driver a skill's program runs on: None for the code mode's own, or a
+        process-isolated one for an untrusted skill when ``untrusted_isolation`` says so."""
+        if (
+            self.config.untrusted_isolation == "process"
+            and skill.trust_level is TrustLevel.UNTRUSTED
+        ):
+            return self.runner.isolated_driver()
+        return None
 
     async def _record(self, name: str, *, success: bool) -> None:
         try:

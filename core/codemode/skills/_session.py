@@ -92,6 +92,9 @@ def _code_mode(config: CodeMode | CodeModeConfig | None, tools: Sequence[Tool]) 
             max_log_bytes=base.max_log_bytes,
             max_result_bytes=base.max_result_bytes,
             max_code_chars=base.max_code_chars,
+            driver_name=base.driver_name,
+            driver_options=base.driver_options,
+            workers=base.workers,
         )
         return CodeMode(runner)
     if config is None or isinstance(config, CodeModeConfig):
@@ -150,6 +153,8 @@ async def code_mode_with_skills(
             "the skill storage has no trust_strategy; set SkillsConfig.trust_strategy"
         )
     engine = SkillEngine(runner=code_mode.runner, storage=storage, config=skills_config)
+    if skills_config.untrusted_isolation == "process":
+        code_mode.runner.isolated_driver()  # a driver given as an object fails here, early
     index = await storage.load_index()
     selected = await select_relevant_skills(
         messages, storage, adapter, skills_config.max_skills_in_context

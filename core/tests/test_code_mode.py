@@ -315,7 +315,7 @@ async def test_tool_result_bytes_count_sync_tools_too(driver: str) -> None:
     totals = {}
     for name in ("rows_sync", "rows_async"):
         seen: list[tuple[str, Any]] = []
-        code_mode = create_code_mode(driver=driver, tools=[rows_sync, rows_async])
+        code_mode = create_code_mode(driver=driver, tools=[rows_sync, rows_async], isolation="none")
         context = ToolExecutionContext(lambda n, data, seen=seen: seen.append((n, data)))
         result = await code_mode.run(
             f"const a = await external_{name}({{ n: 100 }});"

@@ -47,10 +47,26 @@ def alive(pid: int) -> bool:
         return False
 
 
+_before: set[int] = set()
+
+
+@pytest.fixture(autouse=True)
+def _children_before() -> None:
+    # Processes other tests of this session left running on purpose (a shared pool lives until
+    # interpreter exit) are not this test's to end.
+    _before.clear()
+    _before.update(c.pid for c in psutil.Process().children(recursive=True))
+
+
 def no_children() -> None:
+    """No process this test started is left."""
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        children = [c for c in psutil.Process().children(recursive=True) if c.is_running()]
+        children = [
+            c
+            for c in psutil.Process().children(recursive=True)
+            if c.is_running() and c.pid not in _before
+        ]
         if not children:
             return
         time.sleep(0.05)

@@ -36,6 +36,10 @@ IsolatedCase = tuple[str, Case, tuple[Any, ...]]
 """(case id, an async function taking the driver and the arguments, the arguments)."""
 
 REPORT_VARIABLE = "CODEMODE_HOSTILE_REPORT"
+SKIP_VARIABLE = "CODEMODE_TESTS_SKIP_CHILD_CASES"
+"""Set (to 1) by scripts/test.py for its run of every test in one session: these cases run in
+child processes, so they cannot interact with the rest of the session, and the members' own
+runs just ran them."""
 _CASE_BUDGET_S = 60.0
 _RESTART = 3
 # Verdicts by test node id, from children that ran them: one child runs every selected test
@@ -53,6 +57,10 @@ async def run_isolated(
 
     The test must take its case's id as the parameter ``case_id``."""
     _, case, args = next(entry for entry in group if entry[0] == case_id)
+    if os.environ.get(SKIP_VARIABLE) == "1" and not os.environ.get(REPORT_VARIABLE):
+        pytest.skip(
+            f"runs in a child process of its own, as in this package's own run ({SKIP_VARIABLE}=1)"
+        )
     report = os.environ.get(REPORT_VARIABLE)
     if report:
         await _run_here(Path(report), request.node.nodeid, case(driver, *args))

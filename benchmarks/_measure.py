@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from _workloads import Workload
@@ -19,6 +21,7 @@ from _workloads import Workload
 from codemode import CodeMode
 
 SCALE = {"ms": 1e3, "us": 1e6}
+FIRST_RUN_TIMEOUT_S = 120
 
 
 def progress(message: str) -> None:
@@ -97,3 +100,38 @@ def peak_rss_mb() -> tuple[float, str]:
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     per_mb = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes on macOS, else KiB
     return round(maxrss / per_mb, 1), "ru_maxrss"
+
+
+def _first_line(command: list[str], cwd: Path, expected: str) -> float | str:
+    """Milliseconds from starting ``command`` to its first line on stdout, which must be
+    ``expected``; or why not (the process failed or printed something else)."""
+    started = time.perf_counter()
+    with subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stdout is not None
+        line = process.stdout.readline()  # stderr is read by communicate() below
+        elapsed = (time.perf_counter() - started) * 1e3
+        try:
+            _, stderr = process.communicate(timeout=FIRST_RUN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            return f"did not exit within {FIRST_RUN_TIMEOUT_S} s of its result"
+    if line.strip() != expected or process.returncode != 0:
+        tail = " | ".join(stderr.strip().splitlines()[-3:])
+        return f"exit status {process.returncode}, printed {line.strip()!r}: {tail}"
+    return elapsed
+
+
+def first_results(command: list[str], cwd: Path, samples: int, expected: str) -> dict[str, Any]:
+    """W0: ``samples`` fresh starts of ``command``, each timed to its first result line. One
+    more start comes first, uncounted: it fills the page cache as an installed program's
+    second start would find it."""
+    values = []
+    for index in range(samples + 1):
+        outcome = _first_line(command, cwd, expected)
+        if isinstance(outcome, str):
+            return {"crashed": outcome}
+        if index:
+            values.append(outcome)
+    return summary(values, "ms", None)

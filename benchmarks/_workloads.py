@@ -1,4 +1,4 @@
-"""The workloads W1-W8: programs, tools, expected results, sample counts and targets.
+"""The workloads W0-W8: programs, tools, expected results, sample counts and targets.
 
 Each per-driver workload is one ``action`` (a coroutine that runs the program through
 ``CodeMode.run``, the path users call) and one ``check`` of what the action returned. A sample
@@ -278,7 +278,11 @@ SKILL_RUNS, SKILL_QUICK_RUNS, SKILL_WARMUP = 100, 30, len(SKILL_CASES)
 SEARCH_LIBRARY = 1000
 """How many skills the file storage holds when ``search_skills`` is timed (W8, host)."""
 SEARCH_RUNS, SEARCH_QUICK_RUNS, SEARCH_WARMUP = 200, 50, 20
-ALL_IDS = ("W1", "W1-process", "W2", "W2-sync", "W3", "W4", "W5", "W6", "W7", "W8")
+FIRST_RUN = {"id": "W0", "title": "a fresh process to its first result of return 1 + 1"}
+FIRST_RUN_SAMPLES, FIRST_RUN_QUICK_SAMPLES = 20, 5
+ALL_IDS = (
+    "W0", "W0-process", "W1", "W1-process", "W2", "W2-sync", "W3", "W4", "W5", "W6", "W7", "W8",
+)  # fmt: skip
 
 TARGETS: dict[str, dict[str, float]] = {
     "quickjs": {
@@ -298,18 +302,6 @@ TARGETS: dict[str, dict[str, float]] = {
 }
 ENGINES = {"quickjs": "quickjs", "node": "v8", "v8": "v8"}
 """Which target column applies to a driver; drivers not listed have no targets."""
-
-REFERENCE: dict[str, Any] = {
-    "note": (
-        "figures measured by the reference TypeScript implementation (TanStack AI Code Mode), "
-        "same workloads; units as in this report"
-    ),
-    "isolated-vm": {
-        "W1": 3.5, "W2": 49, "W3": 2063, "W4": 21, "W5": 671, "W6": 39, "W7": 173,
-    },
-    "quickjs-wasm": {"W1": 91, "W2": "crashed", "W4": 2594, "W7": "crashed"},
-    "units": {"W1": "ms", "W2": "us", "W3": "ms", "W4": "ms", "W5": "us", "W6": "ms", "W7": "ms"},
-}  # fmt: skip
 
 
 def target(driver: str, workload_id: str) -> float | None:

@@ -3,13 +3,20 @@
 Usage (from the workspace root):
 
     python3 -m uv run --all-packages python benchmarks/run.py [--quick]
-        [--drivers quickjs,node] [--only W1,W4] [--json out.json]
+        [--drivers quickjs,node] [--only W1,W4] [--reference] [--json out.json]
 
-Runs the workloads W1-W8 (see ``docs/performance.md``) on every installed driver, or on those
+Runs the workloads W0-W8 (see ``docs/performance.md``) on every installed driver, or on those
 named by ``--drivers`` (``cloudflare`` only when named: it runs against a local workerd),
 and prints one JSON report on stdout; progress goes to stderr. W6 and W7 run in a fresh
 subprocess each (``--child``), which also reports its peak RSS. W5 and the
-search half of W8 run once, on the host.
+search half of W8 run once, on the host. W0 starts ``benchmarks/first_run.py`` as a fresh
+process each time.
+
+``--reference`` also runs TanStack AI Code Mode's drivers on the same workloads
+(``benchmarks/reference``, installed with ``npm ci`` on first use), interleaved: each workload
+on every driver of ours, then on the reference's, before the next workload. The report's
+``comparison`` holds codemode's median, the reference's, and their ratio (lower is better),
+also printed as a table on stderr.
 
 Exit status: 0 when every result was right, 1 when a workload returned a wrong result or
 failed (the report's ``failures`` says which and why), 2 on bad usage (for example a driver
@@ -32,12 +39,24 @@ from pathlib import Path
 from typing import Any, Literal
 
 import _cloudflare
+import _comparison
 import _environment as env
-from _measure import peak_rss_mb, progress, rss_mb, sample, sample_sync, summary
+import _reference
+from _measure import (
+    first_results,
+    peak_rss_mb,
+    progress,
+    rss_mb,
+    sample,
+    sample_sync,
+    summary,
+)
 from _skills import search_figures, skill_figures
 from _workloads import (
     ALL_IDS,
-    REFERENCE,
+    FIRST_RUN,
+    FIRST_RUN_QUICK_SAMPLES,
+    FIRST_RUN_SAMPLES,
     SEARCH_LIBRARY,
     SKILL_QUICK_RUNS,
     SKILL_RUNS,
@@ -64,6 +83,7 @@ from codemode.isolate import DEFAULT_MEMORY_LIMIT_MB, IsolateConfig, open_contex
 from codemode.typescript import strip_types
 
 EXIT_WRONG, EXIT_USAGE = 1, 2
+FIRST_RUN_SCRIPT = Path(__file__).resolve().parent / "first_run.py"
 CHILD_TIMEOUT_S = 900
 STRIP_FRAGMENTS = (
     "class Inventory",
@@ -85,6 +105,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--drivers", help="comma-separated driver names (default: all installed)")
     parser.add_argument("--only", help="comma-separated workload ids, e.g. W1,W4")
     parser.add_argument("--json", type=Path, help="also write the report to this file")
+    parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="also measure TanStack AI Code Mode's drivers, interleaved, and print the ratios",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -249,7 +274,8 @@ async def bench_in_process(
 
 
 def bench_driver(driver: str, ids: list[str], quick: bool, failures: list[str]) -> dict[str, Any]:
-    """Every selected workload on one driver: W6 and W7 in subprocesses, the rest here."""
+    """The selected per-driver workloads on one driver: W6 and W7 in subprocesses, the rest
+    here."""
     chosen = [w for w in driver_workloads() if w.id in ids]
     here = [w for w in chosen if not w.fresh_process]
     with _cloudflare.local_worker() if driver == _cloudflare.NAME else contextlib.nullcontext():
@@ -257,10 +283,24 @@ def bench_driver(driver: str, ids: list[str], quick: bool, failures: list[str]) 
         for workload in chosen:
             if workload.fresh_process:
                 results[workload.id] = run_child(driver, workload, quick, failures)
-        ordered = {w.id: results.get(w.id) for w in chosen}
-        if SKILLS["id"] in ids:
-            ordered[SKILLS["id"]] = bench_skills(driver, quick, failures)
-    return ordered
+    return {w.id: results.get(w.id) for w in chosen}
+
+
+def bench_first_run(
+    driver: str, workload_id: str, quick: bool, failures: list[str]
+) -> dict[str, Any]:
+    """W0: ``benchmarks/first_run.py`` started afresh, timed to its printed result."""
+    isolation = "process" if workload_id.endswith("-process") else "none"
+    samples = FIRST_RUN_QUICK_SAMPLES if quick else FIRST_RUN_SAMPLES
+    where = f"{driver} {workload_id}"
+    progress(f"{where}: {FIRST_RUN['title']}, isolation={isolation!r} ({samples} starts)")
+    command = [sys.executable, str(FIRST_RUN_SCRIPT), driver, isolation]
+    entry = first_results(command, env.ROOT, samples, "2")
+    if "crashed" in entry:
+        return _failed(failures, where, entry["crashed"])
+    entry = {"title": FIRST_RUN["title"], "figure": "ms to the first result"} | entry
+    progress(f"  {_describe(entry)}")
+    return entry
 
 
 def _measured(
@@ -369,18 +409,43 @@ def full_run(args: argparse.Namespace, found: env.Drivers, drivers: list[str]) -
     report = header(args, found, drivers)
     load_start = env.load_average()
     failures: list[str] = []
-    results = {driver: bench_driver(driver, ids, args.quick, failures) for driver in drivers}
-    host = {"W5": bench_strip(drivers, args.quick, failures)} if "W5" in ids else {}
+    reference = _comparison.ReferenceRun(args.quick) if args.reference else None
+    results: dict[str, dict[str, Any]] = {driver: {} for driver in drivers}
+    local = [driver for driver in drivers if driver != _cloudflare.NAME]
+    for workload_id in [i for i in ("W0", "W0-process") if i in ids]:
+        for driver in local:
+            entry = bench_first_run(driver, workload_id, args.quick, failures)
+            results[driver][workload_id] = entry
+        if reference:
+            samples = FIRST_RUN_QUICK_SAMPLES if args.quick else FIRST_RUN_SAMPLES
+            reference.first_run(samples)
+    # Interleaved: one workload on every driver (and the reference's), then the next.
+    for workload in [w for w in driver_workloads() if w.id in ids]:
+        for driver in drivers:
+            results[driver] |= bench_driver(driver, [workload.id], args.quick, failures)
+        if reference:
+            reference.workload(workload)
+    if SKILLS["id"] in ids:
+        for driver in drivers:
+            results[driver][SKILLS["id"]] = bench_skills(driver, args.quick, failures)
+    host = {}
+    if "W5" in ids:
+        host["W5"] = bench_strip(drivers, args.quick, failures)
+        if reference:
+            reference.strip(STRIP_QUICK_RUNS if args.quick else STRIP_RUNS, STRIP_WARMUP)
     if SKILLS["id"] in ids:
         host[SKILLS["id"]] = bench_search(drivers, args.quick, failures)
     report |= {
         "load_average": {"start": load_start, "end": env.load_average()},
         "duration_s": round(time.perf_counter() - started, 1),
         "host": host,
-        "results": results,
-        "reference": REFERENCE,
-        "failures": failures,
-    }
+        "results": {driver: {i: results[driver][i] for i in ids if i in results[driver]}
+                    for driver in drivers},
+    }  # fmt: skip
+    if reference:
+        report |= reference.report(report)
+        progress(_comparison.table(report["comparison"]))
+    report["failures"] = failures
     text = json.dumps(report, indent=2)
     if args.json:
         args.json.write_text(text + "\n", encoding="utf-8")
@@ -402,7 +467,7 @@ def main(argv: list[str]) -> int:
             print(json.dumps(payload))
             return EXIT_WRONG if payload["failures"] else 0
         return full_run(args, found, drivers)
-    except UsageError as exc:
+    except (UsageError, _reference.ReferenceUnavailable) as exc:
         print(f"run.py: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -54,6 +54,48 @@ BUILTIN_MODULES: tuple[str, ...] = ("codemode.trust", "codemode.adapters._hooks"
 """Core modules with hook implementations, registered like any plugin."""
 
 
+class LazyFactory:
+    """A factory named ``"module:attribute"``, imported when first called.
+
+    Finding the installed plugins loads every ``codemode`` entry point, so a plugin that
+    imports its engine there makes every process pay for it: a run on QuickJS would import
+    V8 and an HTTP client. A plugin registers ``LazyFactory("its_package._driver:create")``
+    instead; the module is imported on the first call, or when ``check_options`` asks for
+    the factory's signature. A module that fails to import raises ``PluginNotFoundError``
+    naming it and why.
+    """
+
+    def __init__(self, target: str) -> None:
+        module, _, attribute = target.partition(":")
+        if not module or not attribute:
+            raise ValueError(f"LazyFactory needs 'module:attribute', got {target!r}")
+        self.target = target
+        self._module, self._attribute = module, attribute
+        self._loaded: Any = None
+
+    def load(self) -> Any:
+        """The factory itself (importing its module the first time)."""
+        if self._loaded is None:
+            try:
+                module = importlib.import_module(self._module)
+                self._loaded = getattr(module, self._attribute)
+            except Exception as exc:
+                raise PluginNotFoundError(
+                    f"the plugin factory {self.target} fails to load: {type(exc).__name__}: {exc}"
+                ) from exc
+        return self._loaded
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.load()(*args, **kwargs)
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        return inspect.signature(self.load())
+
+    def __repr__(self) -> str:
+        return f"LazyFactory({self.target!r})"
+
+
 class CodeModePluginManager(pluggy.PluginManager):
     """A ``pluggy.PluginManager`` that loads the ``codemode`` entry points on first use."""
 
@@ -224,17 +266,32 @@ def installed_plugins() -> list[PluginInfo]:
         if plugin is None or plugin is hookspecs:
             continue
         kinds: dict[str, list[str]] = {}
+        error = None
         for kind, hook_name in _HOOKS.items():
             impl = getattr(plugin, hook_name, None)
             if impl is not None:
-                kinds[kind] = sorted(impl())
+                provided = impl()
+                kinds[kind] = sorted(provided)
+                error = error or _lazy_load_error(provided.values())
         label, version = pm.distributions.get(
             str(plugin_name), (str(plugin_name), _core_version() or "?")
         )
-        infos.append(PluginInfo(name=label, version=version, kinds=kinds, error=None))
+        infos.append(PluginInfo(name=label, version=version, kinds=kinds, error=error))
     for plugin_name, reason in sorted(pm.load_errors.items()):
         infos.append(PluginInfo(name=plugin_name, version=None, kinds={}, error=reason))
     return infos
+
+
+def _lazy_load_error(factories: Any) -> str | None:
+    """Why one of these lazily imported factories fails to load (``codemode plugins`` imports
+    them all: a broken plugin is reported there, not first when a run needs it)."""
+    for factory in factories:
+        if isinstance(factory, LazyFactory):
+            try:
+                factory.load()
+            except PluginNotFoundError as exc:
+                return str(exc)
+    return None
 
 
 def _core_version() -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -123,3 +125,92 @@ def test_a_broken_plugin_does_not_break_the_others(tmp_path: Path) -> None:
     assert "'quickjs'" in out
     assert "PluginNotFoundError no isolate driver named 'broken'" in out
     assert "broken (broken-plugin): ModuleNotFoundError" in out
+
+
+# Factories imported on first use -----------------------------------------------------------
+
+
+def test_a_lazy_factory_imports_its_module_when_called() -> None:
+    factory = plugins.LazyFactory("json:dumps")
+    assert factory([1, 2]) == "[1, 2]"
+    assert "sort_keys" in str(inspect.signature(factory))
+    assert repr(factory) == "LazyFactory('json:dumps')"
+
+
+@pytest.mark.parametrize("target", ["json", ":dumps", "json:"])
+def test_a_lazy_factory_needs_module_and_attribute(target: str) -> None:
+    with pytest.raises(ValueError, match="module:attribute"):
+        plugins.LazyFactory(target)
+
+
+@pytest.mark.parametrize("target", ["no_such_module_here:create", "json:no_such_factory"])
+def test_a_lazy_factory_that_fails_to_load_says_which_and_why(target: str) -> None:
+    factory = plugins.LazyFactory(target)
+    with pytest.raises(PluginNotFoundError, match=f"{target} fails to load: .*Error"):
+        factory()
+
+
+def test_options_are_checked_against_a_lazy_factorys_real_signature() -> None:
+    class Lazy:
+        @codemode.hookimpl
+        def codemode_isolate_drivers(self) -> dict[str, Any]:
+            return {"lazy": plugins.LazyFactory(f"{__name__}:FakeDriver")}
+
+    pm = plugins.create_plugin_manager(autoload=False)
+    pm.register(Lazy())
+    with plugins.use_plugin_manager(pm):
+        driver = plugins.load_driver("lazy", timeout=5)
+        assert isinstance(driver, FakeDriver)
+        assert driver.options == {"timeout": 5}
+
+
+def test_codemode_plugins_reports_a_lazy_factory_that_fails_to_load() -> None:
+    class Broken:
+        @codemode.hookimpl
+        def codemode_isolate_drivers(self) -> dict[str, Any]:
+            return {"broken": plugins.LazyFactory("no_such_engine_binding:create")}
+
+    pm = plugins.create_plugin_manager(autoload=False)
+    pm.register(Broken(), name="broken-plugin")
+    with plugins.use_plugin_manager(pm):
+        (info,) = [i for i in plugins.installed_plugins() if i.name == "broken-plugin"]
+    assert info.error is not None
+    assert "no_such_engine_binding" in info.error
+
+
+# What a run does not need is not imported (a fresh process each) ---------------------------
+
+_ENGINES_AND_CLIENTS = ("py_mini_racer", "quickjs", "httpx", "websockets", "jsonschema")
+
+
+def _modules_after(script: str) -> set[str]:
+    code = script + "\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))\n"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_finding_the_installed_plugins_imports_no_engine_and_no_client() -> None:
+    loaded = _modules_after("from codemode import plugins\nprint(plugins.names('driver'))")
+    assert {"codemode_quickjs", "codemode_node_v8"} <= loaded  # the plugins were found
+    assert not {m for m in loaded if m.split(".")[0] in _ENGINES_AND_CLIENTS}
+    assert "codemode_node_v8._driver" not in loaded
+
+
+def test_a_quickjs_run_imports_neither_v8_nor_an_http_client() -> None:
+    script = (
+        "import asyncio\n"
+        "from codemode import create_code_mode, tool\n"
+        "@tool\n"
+        "def echo(i: int) -> int:\n"
+        "    'Echo.'\n"
+        "    return i\n"
+        "code_mode = create_code_mode(driver='quickjs', tools=[echo], isolation='none')\n"
+        "print(asyncio.run(code_mode.run('return await external_echo({i: 2})'))['result'])\n"
+    )
+    loaded = _modules_after(script)
+    assert "quickjs" in loaded
+    unneeded = {m for m in loaded if m.split(".")[0] in ("py_mini_racer", "httpx", "websockets")}
+    assert not unneeded
+    assert "jsonschema" not in loaded  # a typed tool needs pydantic only

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-import jsonschema
 import pydantic
 
 from codemode._pydantic_errors import describe_validation_error, dotted_path, join_problems
@@ -61,6 +60,10 @@ class JsonSchemaValidator:
     def __init__(
         self, schema: dict[str, Any], tool: str, error: type[ToolError], root: str
     ) -> None:
+        # Imported here: most tools are typed functions, and jsonschema costs a fresh process
+        # about 90 ms to import.
+        import jsonschema
+
         cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
         cls.check_schema(schema)
         self._validator = cls(schema)

@@ -1,20 +1,31 @@
 """Cloudflare Worker isolate driver for codemode: ``pip install codemode-cloudflare``, driver
 ``cloudflare``. Programs run in a Worker (on Cloudflare, or locally on workerd); tools stay on
-the host."""
+the host.
 
-from codemode_cloudflare._driver import (
-    DEFAULT_MAX_TOOL_ROUNDS,
-    CloudflareIsolateDriver,
-    create_cloudflare_isolate_driver,
-)
-from codemode_cloudflare._files import write_worker
-from codemode_cloudflare._workerd import (
-    WORKERD_VERSION,
-    WorkerdNotFoundError,
-    WorkerdProcess,
-    find_workerd,
-    install_workerd,
-)
+Names load on first use, so loading the plugin (which every codemode process does to find
+its drivers) imports no HTTP or WebSocket client.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from codemode_cloudflare._driver import (
+        DEFAULT_MAX_TOOL_ROUNDS,
+        CloudflareIsolateDriver,
+        create_cloudflare_isolate_driver,
+    )
+    from codemode_cloudflare._files import (
+        write_worker,
+    )
+    from codemode_cloudflare._workerd import (
+        WORKERD_VERSION,
+        WorkerdNotFoundError,
+        WorkerdProcess,
+        find_workerd,
+        install_workerd,
+    )
 
 __all__ = [
     "DEFAULT_MAX_TOOL_ROUNDS",
@@ -27,3 +38,30 @@ __all__ = [
     "install_workerd",
     "write_worker",
 ]
+
+_HOMES = {
+    "CloudflareIsolateDriver": "codemode_cloudflare._driver",
+    "DEFAULT_MAX_TOOL_ROUNDS": "codemode_cloudflare._driver",
+    "WORKERD_VERSION": "codemode_cloudflare._workerd",
+    "WorkerdNotFoundError": "codemode_cloudflare._workerd",
+    "WorkerdProcess": "codemode_cloudflare._workerd",
+    "create_cloudflare_isolate_driver": "codemode_cloudflare._driver",
+    "find_workerd": "codemode_cloudflare._workerd",
+    "install_workerd": "codemode_cloudflare._workerd",
+    "write_worker": "codemode_cloudflare._files",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -6,7 +6,8 @@ a process, the driver runs ``python -m codemode_node_v8._probe`` (``main`` below
 itself, used as an application would and in the conditions that broke it before (threads made
 before V8 is initialized, the event loop on one of them, ``asyncio.to_thread``, sync and async
 tool calls, contexts disposed and one left alive at exit), and keeps the verdict for the life
-of the process. A child that crashes, hangs or says anything else means
+of the process; a passed probe is also kept on disk for the next process on the same machine
+and install (``_probe_cache``). A child that crashes, hangs or says anything else means
 ``DriverUnavailableError``, with the reason. ``CODEMODE_NODE_V8_PROBE_SCRIPT`` replaces the
 child's Python code (tests use it to make the child crash for real).
 """
@@ -22,6 +23,8 @@ import sys
 import threading
 from dataclasses import dataclass
 from typing import Any
+
+from codemode_node_v8 import _probe_cache
 
 SCRIPT_VARIABLE = "CODEMODE_NODE_V8_PROBE_SCRIPT"
 DEFAULT_TIMEOUT_S = 60.0
@@ -82,14 +85,27 @@ def cached_probe() -> ProbeResult | None:
     return _verdicts.get(" ".join(_command()))
 
 
+def _probe(command: list[str], timeout: float) -> ProbeResult:
+    """A passed probe remembered on disk for this machine and install, or a fresh one."""
+    stored = os.environ.get(SCRIPT_VARIABLE) is None  # a replaced probe is never stored
+    details = _probe_cache.recall(command) if stored else None
+    if details is not None:
+        return ProbeResult(True, details=details or None)
+    verdict = _run(command, timeout)
+    if verdict.compatible and stored:
+        _probe_cache.remember(command, verdict.details)
+    return verdict
+
+
 def probe_mini_racer(timeout: float = DEFAULT_TIMEOUT_S) -> ProbeResult:
-    """Run the driver in a child process (once per process) and say whether it worked."""
+    """Run the driver in a child process (once per process, and once per machine and install
+    while it passes: see ``_probe_cache``) and say whether it worked."""
     command = _command()
     key = " ".join(command)
     with _lock:
         verdict = _verdicts.get(key)
         if verdict is None:
-            verdict = _verdicts[key] = _run(command, timeout)
+            verdict = _verdicts[key] = _probe(command, timeout)
     return verdict
 
 

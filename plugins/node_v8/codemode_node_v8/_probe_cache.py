@@ -1,0 +1,134 @@
+"""A passed probe, remembered on disk for the next process on the same machine and install.
+
+The probe costs a fresh process about a second (a child that loads V8 and runs the driver),
+which every short-lived program would pay before its first result. A verdict can only change
+when something it depends on changes, so a passed probe is stored under a key made of all of
+it: the probe's command, the interpreter, the versions of this plugin, codemode and
+mini-racer, mini-racer's native library (path, size, modification time), the kernel, the C
+library, and the CPU's flags (memory protection keys among them, the condition that broke V8
+before). A home folder shared between machines gives each machine its own key. A failed
+probe is never stored: it is run again by the next process.
+
+``CODEMODE_NODE_V8_PROBE_CACHE`` names another folder, or ``off``. The cache is an
+optimization only: a folder that cannot be read or written means the probe runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+CACHE_VARIABLE = "CODEMODE_NODE_V8_PROBE_CACHE"
+FORMAT = 1
+
+
+def _cpu_flags() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith(("flags", "Features")):
+                    return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _file_identity(path: str) -> list[Any]:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return [path, None]
+    return [os.path.realpath(path), status.st_size, status.st_mtime_ns]
+
+
+def _native_library() -> list[Any]:
+    try:
+        files = metadata.files("mini-racer") or []
+    except metadata.PackageNotFoundError:
+        return []
+    return [
+        _file_identity(str(file.locate()))
+        for file in files
+        if file.suffix in (".so", ".dylib", ".dll", ".bin", ".dat")
+    ]
+
+
+def fingerprint(command: list[str]) -> dict[str, Any]:
+    """Everything the probe's verdict depends on."""
+    return {
+        "format": FORMAT,
+        "command": command,
+        "interpreter": _file_identity(sys.executable),
+        "versions": {d: _version(d) for d in ("codemode", "codemode-node-v8", "mini-racer")},
+        "native": _native_library(),
+        "kernel": platform.uname()._asdict(),
+        "libc": platform.libc_ver(),
+        "cpu": _cpu_flags(),
+    }
+
+
+def _folder() -> Path | None:
+    setting = os.environ.get(CACHE_VARIABLE, "")
+    if setting.lower() == "off":
+        return None
+    if setting:
+        return Path(setting)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("codemode")) / "node-v8-probe"
+
+
+def _path(command: list[str]) -> Path | None:
+    folder = _folder()
+    if folder is None:
+        return None
+    key = json.dumps(fingerprint(command), sort_keys=True, default=str)
+    return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+def recall(command: list[str]) -> str | None:
+    """The details of a passed probe stored for exactly this command and machine, or None."""
+    path = _path(command)
+    if path is None:
+        return None
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("compatible") is not True:
+        return None
+    details = stored.get("details")
+    return details if isinstance(details, str) else ""
+
+
+def remember(command: list[str], details: str | None) -> None:
+    """Store a passed probe (atomically: a reader never sees half a file)."""
+    path = _path(command)
+    if path is None:
+        return
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"compatible": True, "details": details or ""})
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".probe-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                file.write(text)
+            os.replace(temporary, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)

@@ -33,13 +33,13 @@ def lazy(
     def __dir__() -> list[str]:
         from types import ModuleType
 
-        # The public names (loaded or not), the dunders and the subpackages imported so far,
+        # The public names (loaded or not), the dunders and the submodules imported so far,
         # but not what the package uses for itself (``TYPE_CHECKING``).
         own = {
             name
             for name, value in namespace.items()
             if name.startswith("__")
-            or (isinstance(value, ModuleType) and value.__name__.startswith("codemode."))
+            or (isinstance(value, ModuleType) and value.__name__.startswith(package + "."))
         }
         return sorted(own | set(namespace["__all__"]))
 

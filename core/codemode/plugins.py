@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pluggy
 
 from codemode import hookspecs
+from codemode._lazy import lazy
 from codemode.errors import ConfigError, PluginNotFoundError
 
 if TYPE_CHECKING:
@@ -94,6 +95,16 @@ class LazyFactory:
 
     def __repr__(self) -> str:
         return f"LazyFactory({self.target!r})"
+
+
+def lazy_exports(
+    package: str, homes: dict[str, str], namespace: dict[str, Any]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``(__getattr__, __dir__)`` for a plugin's ``__init__.py`` whose public names load on
+    first use (PEP 562): ``homes`` maps each name to the module it lives in, ``namespace``
+    is the package's ``globals()``. An entry point imports its package first, so a package
+    that imports its engine there makes every codemode process pay for it."""
+    return lazy(package, homes, namespace)
 
 
 class CodeModePluginManager(pluggy.PluginManager):

@@ -19,7 +19,6 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from codemode.errors import ErrorName
 from codemode.sandbox import (
     EngineStop,
-    EngineTraits,
     ProgramFailure,
     ProtocolError,
     RunState,
@@ -30,7 +29,7 @@ from codemode.sandbox import (
 )
 from codemode_cloudflare._remote import (
     TRAITS,
-    Closable,
+    RemoteEngine,
     Retry,
     garbage,
     http_refusal,
@@ -53,7 +52,7 @@ def connect_url(worker_url: str) -> str:
     return base + "/v1/connect"
 
 
-class ConnectedEngine:
+class ConnectedEngine(RemoteEngine):
     """One execution's WebSocket to the Worker, as an ``Engine`` of the host loop."""
 
     def __init__(self, worker_url: str, authorization: str | None, config_json: str) -> None:
@@ -61,18 +60,7 @@ class ConnectedEngine:
         self._headers = {"Authorization": authorization} if authorization else {}
         self._config_json = config_json
         self._socket: ClientConnection | None = None
-        self._guard = Closable()
-
-    @property
-    def traits(self) -> EngineTraits:
-        return TRAITS
-
-    @property
-    def stopped_mid_turn(self) -> bool:
-        """Whether the engine waits on the Worker now (not on the host's tools), or such a
-        wait was cut short: the program may have been computing when it was stopped (and may
-        have frozen a local workerd, which enforces no CPU limit)."""
-        return self._guard.waiting or self._guard.interrupted
+        super().__init__()
 
     async def start(self, program: str, run: RunState) -> Turn:
         return await self._guard.guard(self._start(program, run))

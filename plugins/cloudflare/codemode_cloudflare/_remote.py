@@ -129,3 +129,22 @@ class Closable:
         self.closed = True
         if self._task is not None and not self._task.done():
             self._task.cancel()
+
+
+class RemoteEngine:
+    """What both Worker engines (connected and replay) share: the Worker's traits, and
+    network waits that ``close()`` interrupts (``self._guard``)."""
+
+    def __init__(self) -> None:
+        self._guard = Closable()
+
+    @property
+    def traits(self) -> EngineTraits:
+        return TRAITS
+
+    @property
+    def stopped_mid_turn(self) -> bool:
+        """Whether the engine waits on the Worker now (not on the host's tools), or such a
+        wait was cut short: the program may have been computing when it was stopped (and may
+        have frozen a local workerd, which enforces no CPU limit)."""
+        return self._guard.waiting or self._guard.interrupted

@@ -23,7 +23,6 @@ from codemode.isolate import ConsoleEntry, ConsoleLevel, IsolateConfig
 from codemode.sandbox import (
     PROGRAM_PREFIX,
     EngineStop,
-    EngineTraits,
     ProgramFailure,
     ProtocolError,
     RunState,
@@ -35,8 +34,7 @@ from codemode.sandbox import (
 )
 from codemode.sandbox._protocol import loads
 from codemode_cloudflare._remote import (
-    TRAITS,
-    Closable,
+    RemoteEngine,
     Retry,
     garbage,
     http_refusal,
@@ -69,7 +67,7 @@ def _unwrap(program: str) -> str:
     return program
 
 
-class ReplayEngine:
+class ReplayEngine(RemoteEngine):
     """One execution as rounds of posts to a replay-protocol Worker."""
 
     def __init__(
@@ -98,18 +96,7 @@ class ReplayEngine:
         self._keys: dict[int, str] = {}
         self._outstanding: set[int] = set()
         self._logs_seen = 0
-        self._guard = Closable()
-
-    @property
-    def traits(self) -> EngineTraits:
-        return TRAITS
-
-    @property
-    def stopped_mid_turn(self) -> bool:
-        """Whether the engine waits on the Worker now (not on the host's tools), or such a
-        wait was cut short: the program may have been computing when it was stopped (and may
-        have frozen a local workerd, which enforces no CPU limit)."""
-        return self._guard.waiting or self._guard.interrupted
+        super().__init__()
 
     async def start(self, program: str, run: RunState) -> Turn:
         self._code = _unwrap(program)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -13,6 +14,7 @@ from codemode.sandbox import (
     ProtocolError,
     TooDeepError,
     ToolRequest,
+    Turn,
     decode_turn,
     encode_delivery,
     encode_result,
@@ -34,6 +36,31 @@ def test_a_waiting_turn() -> None:
     assert turn.requests == (ToolRequest(1, "external_echo", {"i": 1}),)
     assert turn.logs == (ConsoleEntry("warn", "slow"), ConsoleEntry("log", "x"))
     assert not turn.out_of_memory
+
+
+def test_decoded_turns_are_what_their_constructors_make() -> None:
+    # decode_turn fills the slots itself (it is on every tool call's path): it must set every
+    # field, and the result must behave as a constructed one (equal, frozen, replaceable).
+    assert [f.name for f in dataclasses.fields(Turn)] == [
+        "state", "requests", "logs", "value", "failure", "out_of_memory", "size",
+    ]  # fmt: skip
+    assert [f.name for f in dataclasses.fields(ToolRequest)] == ["id", "function", "args"]
+    text = _turn(requests=[[3, "external_echo", {"i": 1}]], logs=[["log", "x"]])
+    turn = decode_turn(text)
+    expected = Turn(
+        state="waiting",
+        requests=(ToolRequest(3, "external_echo", {"i": 1}),),
+        logs=(ConsoleEntry("log", "x"),),
+        size=len(text),
+    )
+    assert turn == expected
+    assert repr(turn) == repr(expected)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        turn.state = "returned"  # type: ignore[misc]  # frozen, which is what is checked
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        turn.requests[0].id = 4  # type: ignore[misc]
+    assert dataclasses.replace(turn, size=1).size == 1
+    assert decode_turn(_turn()).logs == ()
 
 
 def test_returned_and_failed_turns() -> None:

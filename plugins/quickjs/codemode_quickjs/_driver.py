@@ -149,13 +149,25 @@ class QuickJSSession:
                 remaining = remaining * _CPUS + 1.0
             self._context.set_time_limit(remaining)
 
+    def _check(self, deadline: float) -> None:
+        # Between the engine calls of a turn whose time limit is set: with the interrupter,
+        # that limit is only a backstop (the host stops the engine at the deadline), so it is
+        # set once per turn rather than before every job, and an interrupt's zeros are never
+        # overwritten; without it, the limit is the deadline and is renewed before each call.
+        if not self.interruptible:
+            self._limit(deadline)
+        elif self._interrupted:
+            raise EngineStop("closed")
+        elif time.monotonic() >= deadline:
+            raise EngineStop("timeout")
+
     def _settle(self, deadline: float) -> str:
         context = self._context
         while True:
-            self._limit(deadline)
+            self._check(deadline)
             if not context.execute_pending_job():
                 break
-        self._limit(deadline)
+        self._check(deadline)
         result: str = self._api("collect")
         return result
 

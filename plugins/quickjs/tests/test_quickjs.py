@@ -125,3 +125,48 @@ def test_the_interrupter_writes_again_while_the_evaluation_runs(
     assert _interrupt.interrupter.stop(idle, lambda: False)
     time.sleep(0.1)
     assert writes.count(idle) == 1
+
+
+# The time limit of a turn of many jobs ----------------------------------------------------
+
+# One turn that never waits on the host: every `await` is one more promise job.
+_JOBS_FOREVER = "for (;;) { await null }"
+
+
+async def test_a_turn_of_endless_jobs_stops_at_the_deadline() -> None:
+    # With the interrupter, the engine's own limit is set once per turn; between jobs the
+    # deadline is still checked, and the host's interrupt still lands.
+    started = time.monotonic()
+    result = await run_program(create_quickjs_isolate_driver(), _JOBS_FOREVER, timeout=300)
+    assert result.error is not None
+    assert result.error.name == "TimeoutError"
+    assert time.monotonic() - started < 3
+
+
+async def test_disposing_stops_a_turn_of_endless_jobs() -> None:
+    context = await create_quickjs_isolate_driver().create_context(IsolateConfig(timeout=30_000))
+    run = asyncio.ensure_future(context.execute(_JOBS_FOREVER))
+    await asyncio.sleep(0.2)
+    started = time.monotonic()
+    await context.dispose()
+    with pytest.raises(ContextError, match="disposed"):
+        await run
+    assert time.monotonic() - started < 3
+
+
+async def test_without_the_interrupter_each_job_gets_what_is_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Where the interrupter is not available, the engine's limit is the only one, so it is
+    # renewed before every job: a turn of endless jobs still stops.
+    from codemode_quickjs import _driver
+
+    class Unavailable:
+        available = False
+
+    monkeypatch.setattr(_driver, "interrupter", Unavailable())
+    started = time.monotonic()
+    result = await run_program(create_quickjs_isolate_driver(), _JOBS_FOREVER, timeout=300)
+    assert result.error is not None
+    assert result.error.name == "TimeoutError"
+    assert time.monotonic() - started < 3

@@ -235,6 +235,36 @@ def test_interpreter_exits_cleanly() -> None:
     assert done.returncode == 0
 
 
+# V8's flags are set once per process, when it is initialized: checked in a fresh one.
+FLAGS_SCRIPT = textwrap.dedent(
+    """
+    import py_mini_racer
+    seen = []
+    init = py_mini_racer.init_mini_racer
+    def recording(**options):
+        seen.append(options.get("flags"))
+        return init(**options)
+    py_mini_racer.init_mini_racer = recording
+    from codemode.testing import run_program
+    from codemode_node_v8 import create_node_isolate_driver
+    from codemode_node_v8._native import V8_FLAGS
+    import asyncio
+    result = asyncio.run(run_program(create_node_isolate_driver(skip_probe=True), "return 6 * 7"))
+    print(result.value, seen[0] == V8_FLAGS, " ".join(seen[0]))
+    """
+)
+
+
+def test_v8_is_initialized_single_threaded_without_maglev() -> None:
+    # Single-threaded: mini-racer then gives V8 a platform without worker threads (see
+    # _lineage). No Maglev: see V8_FLAGS.
+    done = subprocess.run(
+        [sys.executable, "-c", FLAGS_SCRIPT], capture_output=True, text=True, timeout=60
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.split() == ["42", "True", "--single-threaded", "--no-maglev"]
+
+
 # The benchmark's W7 (20 executions at once) killed its process with SIGTRAP in about one run
 # of ten: the process exited while isolates were still being freed (dispose handed the free
 # to another thread and nobody waited), so V8 threads ran on through the interpreter's

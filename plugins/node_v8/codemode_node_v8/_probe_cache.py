@@ -4,7 +4,8 @@ The probe costs a fresh process about a second (a child that loads V8 and runs t
 which every short-lived program would pay before its first result. A verdict can only change
 when something it depends on changes, so a passed probe is stored under a key made of all of
 it: the probe's command, the interpreter, the versions of this plugin, codemode and
-mini-racer, mini-racer's native library (path, size, modification time), the kernel, the C
+mini-racer, the files of this plugin and of the core's sandbox kit (a checkout's edits change
+no version), mini-racer's native library (path, size, modification time), the kernel, the C
 library, and the CPU's flags (memory protection keys among them, the condition that broke V8
 before). A home folder shared between machines gives each machine its own key. A failed
 probe is never stored: it is run again by the next process.
@@ -68,6 +69,20 @@ def _native_library() -> list[Any]:
     ]
 
 
+def _sources() -> list[Any]:
+    """The files of the code the probe runs (this plugin, and the core's sandbox kit): in a
+    checkout or an editable install, editing them changes no version number."""
+    import codemode.sandbox
+
+    folders = (Path(__file__).parent, Path(codemode.sandbox.__file__).parent)
+    return [
+        _file_identity(str(path))
+        for folder in folders
+        for path in sorted(folder.iterdir())
+        if path.suffix in (".py", ".js")
+    ]
+
+
 def fingerprint(command: list[str]) -> dict[str, Any]:
     """Everything the probe's verdict depends on."""
     return {
@@ -75,6 +90,7 @@ def fingerprint(command: list[str]) -> dict[str, Any]:
         "command": command,
         "interpreter": _file_identity(sys.executable),
         "versions": {d: _version(d) for d in ("codemode", "codemode-node-v8", "mini-racer")},
+        "sources": _sources(),
         "native": _native_library(),
         "kernel": platform.uname()._asdict(),
         "libc": platform.libc_ver(),

@@ -4,6 +4,7 @@ a failed one never is, and anything the verdict depends on changes the key."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -131,3 +132,18 @@ def test_an_unwritable_folder_only_means_no_cache(
     monkeypatch.setenv(_probe_cache.CACHE_VARIABLE, str(blocker / "cache"))
     monkeypatch.setattr(_probe, "_verdicts", {})
     assert probe_mini_racer().compatible
+
+
+def test_an_edited_driver_file_means_another_key(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    command = _probe._command()
+    before = _probe_cache.fingerprint(command)
+    source = Path(_probe_cache.__file__).parent / "setup.js"
+    status = source.stat()
+    try:
+        os.utime(source, ns=(status.st_atime_ns, status.st_mtime_ns + 1_000_000_000))
+        assert _probe_cache.fingerprint(command) != before
+    finally:
+        os.utime(source, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert _probe_cache.fingerprint(command) == before

@@ -1,9 +1,11 @@
 """The tree-sitter query that finds every piece of type syntax the stripper edits.
 
 It runs in C, so Python only sees the interesting nodes; what it costs is the walk over every
-node of the tree (half what the parse costs). A top-level ``interface``, ``type``, ``declare`` or
-overload signature is erased whole, so the walk skips it: the query runs over the byte
-ranges between such declarations, and they are reported as ``remove`` captures themselves.
+node of the tree (half what the parse costs). A top-level ``interface``, ``type`` or overload
+signature is erased whole and holds only types, so the walk skips it: the query runs over the
+byte ranges between such declarations, and they are reported as ``remove`` captures themselves.
+A ``declare`` statement is not skipped: it may hold code (an initializer, an enum, a class)
+whose edits are made, and may reach its end, as everywhere else.
 """
 
 from __future__ import annotations
@@ -74,7 +76,6 @@ _TOP_LEVEL_TYPES: Final = tree_sitter.Query(
     [
       (interface_declaration)
       (type_alias_declaration)
-      (ambient_declaration)
       (function_signature)
     ] @remove
     """,
@@ -86,8 +87,8 @@ _NOTHING: Final = re.compile(rb"(?:\s|//[^\n]*|/\*.*?\*/)*+", re.DOTALL)
 def type_captures(root: tree_sitter.Node, src: bytes) -> dict[str, list[tree_sitter.Node]]:
     """``QUERY``'s captures in the program, but none inside a top-level type declaration.
 
-    What such a declaration holds needs no edit of its own: everything in it is blanked
-    with it, and a problem inside it (an ``import`` in ``declare module``) is no problem.
+    Whatever such a declaration holds needs no edit of its own: every edit inside a type is
+    nested in the blanking of the declaration, which skips it.
     """
     top_cursor = tree_sitter.QueryCursor(_TOP_LEVEL_TYPES)
     top_cursor.set_max_start_depth(1)

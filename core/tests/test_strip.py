@@ -130,6 +130,60 @@ def test_type_syntax_is_blanked_in_place(template: str) -> None:
     assert strip_types(source) == expected
 
 
+# A top-level interface, type alias, `declare` or overload signature is erased whole and the
+# query skips what is inside it (``_captures``): what lies between them must still be seen.
+TOP_LEVEL = {
+    "first statement": "«interface A { x: number }»\nlet a«: A» = f()«!»;",
+    "last statement": "let a«: number» = 1;\n«type B = { y: string };»",
+    "only types": "«interface A { x: number }»\n«type B = A;»\n«declare const c: B;»",
+    "comments between": "«type A = 1;» // a comment\n/* block */ «type B = 2;»\nlet x«: A» = 1;",
+    "code between": "«type A = 1;»\nconst a = b« as A»;\n«interface C { d: A }»\nf«<C>»();",
+    "overloads then body": (
+        "«function f(a: string): string;»\n«function f(a: number): number;»\n"
+        "function f(a«: any»)«: any» { return a«!»; }"
+    ),
+    "hashbang then type": "«#!/usr/bin/env node»\n«type A = 1;»\nlet a«: A» = 1;",
+    "non-ASCII before and between": (
+        'let ü = "ö";\u00a0«type Ü = string;» const v«: Ü» = ü« as Ü»;\n'
+        '«interface 名前 { 値: Ü }» const w«: 名前» = { 値: "é" }«!»;'
+    ),
+    "nested declarations are not top level": (
+        "function f() {\n  «interface I { a: number }»\n  «type X = I;»\n  return 1« as X»;\n}"
+    ),
+    "exported type declarations": "«export interface I { a: 1 }»\n«export type Q = I;»\nf«<Q>»();",
+    "declare global and module": (
+        '«declare global { interface Window { z: number } }»\n«declare module "m" {}»\nwindow.z«!»;'
+    ),
+}
+
+
+@pytest.mark.parametrize("template", TOP_LEVEL.values(), ids=TOP_LEVEL.keys())
+def test_top_level_type_declarations_and_what_lies_between(template: str) -> None:
+    source, expected = marked(template)
+    assert strip_types(source) == expected
+
+
+def test_enum_between_top_level_types_is_rewritten() -> None:
+    assert strip_types("type A = number;\nenum E { X = 1 as A }\ninterface B { e: E }") == (
+        '                \nconst E = Object.freeze({ X: 1, 1: "X", });\n                    '
+    )
+
+
+def test_removed_top_level_declaration_before_a_parenthesis_keeps_statements_apart() -> None:
+    assert strip_types("interface A { x: number }\n(f as any)();\n") == (
+        ";                        \n(f       )();\n"
+    )
+    assert strip_types("type T = number\n[1, 2].forEach((x: T) => x);\n") == (
+        ";              \n[1, 2].forEach((x   ) => x);\n"
+    )
+
+
+def test_import_after_declare_module_is_still_reported() -> None:
+    with pytest.raises(TypeScriptSyntaxError) as caught:
+        strip_types('declare module "m" { import x from "y"; }\nimport z from "z";\n')
+    assert (caught.value.message, caught.value.line, caught.value.column) == (IMPORT_MESSAGE, 2, 1)
+
+
 def test_generic_arrow_functions() -> None:
     source, expected = marked(
         "const f = «<T,>»(x«: T»)«: T» => x;\nconst g = async «<T>»(x«: T») => x;\nreturn [f(1), await g(2)];"

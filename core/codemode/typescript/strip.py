@@ -23,12 +23,12 @@ import tree_sitter
 
 from codemode._unicode import well_formed
 from codemode.typescript import _module_syntax
+from codemode.typescript._captures import type_captures
 from codemode.typescript._enums import rewrite_enum
 from codemode.typescript._module_syntax import Spans, remove
 from codemode.typescript._nesting import check_nesting
 from codemode.typescript._syntax_errors import TypeScriptSyntaxError, position, syntax_error
 from codemode.typescript._tree import (
-    LANGUAGE,
     PARSER,
     Edit,
     apply,
@@ -39,57 +39,6 @@ from codemode.typescript._tree import (
 )
 
 __all__ = ["TypeScriptSyntaxError", "strip_types", "strip_types_cached"]
-
-# One query, so the tree is walked once in C; Python only sees the interesting nodes.
-_QUERY: Final = tree_sitter.Query(
-    LANGUAGE,
-    """
-    [
-      (interface_declaration)
-      (type_alias_declaration)
-      (ambient_declaration)
-      (function_signature)
-      (abstract_method_signature)
-      (index_signature)
-      (method_signature)
-      (public_field_definition "declare")
-      (public_field_definition "abstract")
-    ] @remove
-    (type_annotation) @annotation
-    [
-      (type_predicate_annotation)
-      (asserts_annotation)
-      (type_parameters)
-      (type_arguments)
-      (implements_clause)
-      (accessibility_modifier)
-      (override_modifier)
-      (hash_bang_line)
-    ] @blank
-    (non_null_expression "!" @blank)
-    (optional_parameter ["?" "readonly"] @blank)
-    (required_parameter "readonly" @blank)
-    (public_field_definition ["?" "!" "readonly"] @blank)
-    (method_definition "?" @blank)
-    (variable_declarator "!" @blank)
-    (abstract_class_declaration "abstract" @blank)
-    [(as_expression) (satisfies_expression)] @as
-    (arrow_function return_type: (_) @arrow_return)
-    (arrow_function body: (type_assertion) @arrow_assertion)
-    (required_parameter pattern: (this)) @this_param
-    ; Two patterns: as one alternation under formal_parameters, tree-sitter 0.26 matches
-    ; every method.
-    (method_definition parameters: (formal_parameters
-      (required_parameter [(accessibility_modifier) (override_modifier) "readonly"]))) @constructor
-    (method_definition parameters: (formal_parameters
-      (optional_parameter [(accessibility_modifier) (override_modifier) "readonly"]))) @constructor
-    (enum_declaration) @enum
-    (export_statement) @export
-    [(import_statement) (import_alias)] @import
-    [(internal_module) (module)] @namespace
-    (expression_statement [(internal_module) (module)]) @namespace_statement
-    """,
-)
 
 # `let x: T` then a line starting with one of these would become `let x(...)`.
 _TAIL_HAZARD: Final = re.compile(rb"(?:\s|//[^\n]*|/\*.*?\*/)*+[(\[`]", re.DOTALL)
@@ -111,7 +60,7 @@ def strip_types(source: str) -> str:
     if root.has_error:
         raise syntax_error(root, src)
     check_nesting(root, src)
-    captures = tree_sitter.QueryCursor(_QUERY).captures(root)
+    captures = type_captures(root, src)
     if not captures:
         return source
 
@@ -123,18 +72,20 @@ def strip_types(source: str) -> str:
         start, end = node.start_byte, node.end_byte
         removed.add(start, end)
         edits.append(remove(src, start, end))
-    edits.extend(blank_edit(n.start_byte, n.end_byte) for n in captures.get("blank", ()))
+    # The two most numerous kinds: their edits are written out as `blank_edit` makes them.
+    edits += [(n.start_byte, 1, -n.end_byte, 1, b"") for n in captures.get("blank", ())]
+    size = len(src)
     for node in captures.get("annotation", ()):
         start, end = node.start_byte, node.end_byte
         if (
-            end < len(src)
+            end < size
             and src[end] in _WHITESPACE_OR_SLASH
             and src[end - 1] < 0x80
             and _TAIL_HAZARD.match(src, end)
         ):
             edits.append(rewrite(start, end, blank(src[start : end - 1]) + b";"))
-            continue
-        edits.append(blank_edit(start, end))
+        else:
+            edits.append((start, 1, -end, 1, b""))
     for node in captures.get("as", ()):
         edits.append(blank_edit(node.child(0).end_byte, node.end_byte))
     for node in captures.get("arrow_return", ()):

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from codemode.errors import ConfigError
 from codemode.isolate import IsolateDriver
-from codemode.isolation._driver import ProcessIsolatedDriver
-from codemode.isolation._pool import WorkerPool
+
+if TYPE_CHECKING:
+    # Imported where used: a code mode that runs in this process loads no pool or wire.
+    from codemode.isolation._pool import WorkerPool
 
 Isolation = Literal["auto", "none", "process"]
 ISOLATION_MODES: Final[tuple[str, ...]] = ("auto", "none", "process")
@@ -73,6 +75,8 @@ def shared_pool(driver: str, options: dict[str, Any], workers: int) -> WorkerPoo
             f"the options of driver {driver!r} must be JSON values to reach its worker"
             f" processes: {exc}"
         ) from None
+    from codemode.isolation._pool import WorkerPool
+
     with _shared_lock:
         pool = _shared.get(key)
         if pool is None or pool.closed:
@@ -104,6 +108,7 @@ def isolated_driver(
 
         return plugins.load_driver(name, **options)
     from codemode import plugins
+    from codemode.isolation._driver import ProcessIsolatedDriver
 
     plugins.check_options("driver", name, options)  # fails here, not in a worker
     return ProcessIsolatedDriver(name, options, pool=shared_pool(name, options, workers))

@@ -3,11 +3,11 @@
 The probe costs a fresh process about a second (a child that loads V8 and runs the driver),
 which every short-lived program would pay before its first result. A verdict can only change
 when something it depends on changes, so a passed probe is stored under a key made of all of
-it: the probe's command, the interpreter, the versions of this plugin, codemode and
-mini-racer, the files of this plugin and of the core's sandbox kit (a checkout's edits change
-no version), mini-racer's native library (path, size, modification time), the kernel, the C
-library, and the CPU's flags (memory protection keys among them, the condition that broke V8
-before). A home folder shared between machines gives each machine its own key. A failed
+it: the probe's command, the interpreter, the files (path, size, modification time) of this
+plugin, of the core's sandbox kit and of mini-racer's native library and data (so a new
+release, a reinstall or a checkout's edit all change it), the kernel, the C library, and the
+CPU's flags (memory protection keys among them, the condition that broke V8 before). A home
+folder shared between machines gives each machine its own key. A failed
 probe is never stored: it is run again by the next process.
 
 ``CODEMODE_NODE_V8_PROBE_CACHE`` names another folder, or ``off``. The cache is an
@@ -23,7 +23,6 @@ import os
 import platform
 import sys
 import tempfile
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +41,6 @@ def _cpu_flags() -> str:
     return platform.processor()
 
 
-def _version(distribution: str) -> str | None:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def _file_identity(path: str) -> list[Any]:
     try:
         status = os.stat(path)
@@ -58,23 +50,36 @@ def _file_identity(path: str) -> list[Any]:
 
 
 def _native_library() -> list[Any]:
-    try:
-        files = metadata.files("mini-racer") or []
-    except metadata.PackageNotFoundError:
+    """mini-racer's own files: its native library and the data it loads."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("py_mini_racer")
+    if spec is None or spec.origin is None:
         return []
+    folder = Path(spec.origin).parent
     return [
-        _file_identity(str(file.locate()))
-        for file in files
-        if file.suffix in (".so", ".dylib", ".dll", ".bin", ".dat")
+        _file_identity(str(path))
+        for path in sorted(folder.iterdir())
+        if path.suffix in (".so", ".dylib", ".dll", ".bin", ".dat")
     ]
+
+
+def _libc() -> str:
+    try:
+        return os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError, AttributeError):  # not glibc, or not a POSIX system
+        return platform.libc_ver()[0]
 
 
 def _sources() -> list[Any]:
     """The files of the code the probe runs (this plugin, and the core's sandbox kit): in a
     checkout or an editable install, editing them changes no version number."""
-    import codemode.sandbox
+    import importlib.util
 
-    folders = (Path(__file__).parent, Path(codemode.sandbox.__file__).parent)
+    kit = importlib.util.find_spec("codemode.sandbox")  # found, not imported
+    folders = [Path(__file__).parent]
+    if kit is not None and kit.origin is not None:
+        folders.append(Path(kit.origin).parent)
     return [
         _file_identity(str(path))
         for folder in folders
@@ -89,11 +94,11 @@ def fingerprint(command: list[str]) -> dict[str, Any]:
         "format": FORMAT,
         "command": command,
         "interpreter": _file_identity(sys.executable),
-        "versions": {d: _version(d) for d in ("codemode", "codemode-node-v8", "mini-racer")},
         "sources": _sources(),
         "native": _native_library(),
-        "kernel": platform.uname()._asdict(),
-        "libc": platform.libc_ver(),
+        # os.uname(), not platform.uname(): the latter may start `uname -p` to name the CPU.
+        "kernel": [os.uname().sysname, os.uname().release, os.uname().version, os.uname().machine],
+        "libc": _libc(),
         "cpu": _cpu_flags(),
     }
 

@@ -102,12 +102,14 @@ def peak_rss_mb() -> tuple[float, str]:
     return round(maxrss / per_mb, 1), "ru_maxrss"
 
 
-def _first_line(command: list[str], cwd: Path, expected: str) -> float | str:
+def _first_line(
+    command: list[str], cwd: Path, expected: str, env: dict[str, str] | None
+) -> float | str:
     """Milliseconds from starting ``command`` to its first line on stdout, which must be
     ``expected``; or why not (the process failed or printed something else)."""
     started = time.perf_counter()
     with subprocess.Popen(
-        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as process:
         assert process.stdout is not None
         line = process.stdout.readline()  # stderr is read by communicate() below
@@ -123,13 +125,15 @@ def _first_line(command: list[str], cwd: Path, expected: str) -> float | str:
     return elapsed
 
 
-def first_results(command: list[str], cwd: Path, samples: int, expected: str) -> dict[str, Any]:
+def first_results(
+    command: list[str], cwd: Path, samples: int, expected: str, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """W0: ``samples`` fresh starts of ``command``, each timed to its first result line. One
-    more start comes first, uncounted: it fills the page cache as an installed program's
-    second start would find it."""
+    more start comes first, uncounted: it fills the page cache (and, for Python, the bytecode
+    caches) as an installed program's second start would find them."""
     values = []
     for index in range(samples + 1):
-        outcome = _first_line(command, cwd, expected)
+        outcome = _first_line(command, cwd, expected, env)
         if isinstance(outcome, str):
             return {"crashed": outcome}
         if index:

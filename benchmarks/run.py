@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import shlex
 import signal
 import subprocess
@@ -295,7 +296,10 @@ def bench_first_run(
     where = f"{driver} {workload_id}"
     progress(f"{where}: {FIRST_RUN['title']}, isolation={isolation!r} ({samples} starts)")
     command = [sys.executable, str(FIRST_RUN_SCRIPT), driver, isolation]
-    entry = first_results(command, env.ROOT, samples, "2")
+    # Bytecode caches are written, as pip writes them at install (uv does not unless asked,
+    # and PYTHONDONTWRITEBYTECODE would make every start compile every module again).
+    writes_bytecode = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    entry = first_results(command, env.ROOT, samples, "2", writes_bytecode)
     if "crashed" in entry:
         return _failed(failures, where, entry["crashed"])
     entry = {"title": FIRST_RUN["title"], "figure": "ms to the first result"} | entry

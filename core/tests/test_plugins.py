@@ -6,6 +6,7 @@ import inspect
 import json
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -193,9 +194,13 @@ def _modules_after(script: str) -> set[str]:
 
 def test_finding_the_installed_plugins_imports_no_engine_and_no_client() -> None:
     loaded = _modules_after("from codemode import plugins\nprint(plugins.names('driver'))")
-    assert {"codemode_quickjs", "codemode_node_v8"} <= loaded  # the plugins were found
+    # Every installed plugin was found (imported), whichever of them this environment has:
+    # the run with the lowest dependency versions installs QuickJS but not V8.
+    installed = {entry.value.split(".")[0] for entry in metadata.entry_points(group="codemode")}
+    assert "codemode_quickjs" in installed
+    assert installed <= loaded
     assert not {m for m in loaded if m.split(".")[0] in _ENGINES_AND_CLIENTS}
-    assert "codemode_node_v8._driver" not in loaded
+    assert not {m for m in loaded if m.endswith(("._driver", "._storage", "._native"))}
 
 
 def test_a_quickjs_run_imports_neither_v8_nor_an_http_client() -> None:

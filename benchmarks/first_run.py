@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import Literal, cast
 
 from codemode import create_code_mode, tool
 
@@ -21,11 +22,14 @@ async def echo(i: int) -> dict[str, int]:
     return {"i": i}
 
 
-async def main(driver: str, isolation: str) -> None:
-    code_mode = create_code_mode(driver=driver, tools=[echo], isolation=isolation)  # type: ignore[arg-type]
+async def main(driver: str, isolation: Literal["none", "process", "auto"]) -> None:
+    code_mode = create_code_mode(driver=driver, tools=[echo], isolation=isolation)
     outcome = await code_mode.run("return 1 + 1")
     print(outcome.get("result", outcome), flush=True)
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "auto"))
+    chosen = sys.argv[2] if len(sys.argv) > 2 else "auto"
+    if chosen not in ("none", "process", "auto"):
+        sys.exit(f"first_run.py: isolation must be none, process or auto, not {chosen!r}")
+    asyncio.run(main(sys.argv[1], cast(Literal["none", "process", "auto"], chosen)))
